@@ -1,0 +1,35 @@
+/*
+ * err: the one error type every module fills and the CLI prints.
+ *
+ * A function that fails sets the error once, with the most specific words it has
+ * (which member, which layer, which limit); callers may prepend context with
+ * err_prefix().  Codes are ordered like libarchive's: every failure is < 0.
+ */
+#ifndef IMGSTAT_ERR_H
+#define IMGSTAT_ERR_H
+
+#include <stdarg.h>
+
+#include "imgstat.h"
+
+#define ERR_MSG_MAX 1024
+
+struct err {
+    int code;      /* IMGSTAT_OK or one of the IMGSTAT_E* codes */
+    int sys_errno; /* errno of a failed system call, else 0 */
+    char msg[ERR_MSG_MAX];
+};
+
+/* Set code and message (printf-style); returns code so callers can `return err_set(...)`. */
+int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Same, with errno's text appended as ": strerror(errno)". */
+int err_sys(struct err *e, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Prepend "context: " to the message already set; returns the code. */
+int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Out-of-memory, as a one-liner for every allocation site. */
+int err_nomem(struct err *e);
+
+#endif

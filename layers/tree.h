@@ -1,0 +1,42 @@
+/*
+ * tree: the merged filesystem view, built by applying layers bottom-up.
+ *
+ * It holds metadata only (names, types, sizes, link targets) and keeps the
+ * totals current on every change, so the final count costs nothing and a layer's
+ * effect can be read between layers.  Rules: SEMANTICS.md §2.3, which follows
+ * image-spec layer.md and umoci.
+ */
+#ifndef IMGSTAT_TREE_H
+#define IMGSTAT_TREE_H
+
+#include <stdint.h>
+
+#include "entry.h"
+#include "imgstat.h"
+
+/* Symlinks followed while resolving one name: filepath-securejoin's MaxSymlinkLimit. */
+#define TREE_MAX_HOPS 255
+/* Directory depth of any node; PATH_MAX_BYTES allows 2048 segments, links can add more. */
+#define TREE_MAX_DEPTH 4096
+/* Nodes alive at once: ids are 32-bit and a node costs ~90 bytes with its name. */
+#define TREE_MAX_NODES (UINT32_C(1) << 30)
+
+struct tree;
+
+/* A new tree holding only the root; NULL when out of memory.  flags: IMGSTAT_LENIENT. */
+struct tree *tree_new(unsigned flags);
+void tree_free(struct tree *t);
+
+/* Start the next layer: forgets which paths the previous layer touched. */
+void tree_begin_layer(struct tree *t);
+
+/* Apply one entry of the current layer (a layer_sink; ctx is the tree). */
+int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e);
+
+/* The totals of the current view (layers and entries included). */
+void tree_totals(const struct tree *t, struct imgstat_totals *out);
+
+/* The first warning, or NULL; the count is in the totals. */
+const char *tree_first_warning(const struct tree *t);
+
+#endif

@@ -1,0 +1,113 @@
+#include "common.h"
+
+#include <string.h>
+
+#include "err.h"
+#include "imgstat.h"
+#include "path.h"
+
+int member_name(struct arena *a, const char *raw, const char *what, const char **out,
+                struct err *e)
+{
+    char buf[PATH_MAX_BYTES + 1];
+    bool clamped;
+    if (raw[0] == '/')
+        return err_set(e, IMGSTAT_EINPUT, "%s: path '%s' is absolute", what, raw);
+    long n = path_normalize(raw, strlen(raw), buf, &clamped);
+    if (n < 0)
+        return err_set(e, IMGSTAT_ELIMIT, "%s: path longer than %d bytes", what, PATH_MAX_BYTES);
+    if (clamped || n == 0)
+        return err_set(e, IMGSTAT_EINPUT, "%s: path '%s' leads outside the image", what, raw);
+    if (!(*out = arena_strdup(a, buf)))
+        return err_nomem(e);
+    return IMGSTAT_OK;
+}
+
+bool has_member(struct source *s, const char *name)
+{
+    const struct member *m;
+    struct err ignored = {0};
+    return src_find(s, name, &m, &ignored) == IMGSTAT_OK && m;
+}
+
+static const char *dup_str(struct arena *a, const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? arena_strdup(a, v->valuestring) : NULL;
+}
+
+int set_platform(struct arena *a, struct image *img, const cJSON *obj, struct err *e)
+{
+    (void)e;
+    if (!cJSON_IsObject(obj))
+        return IMGSTAT_OK;
+    if (!img->os)
+        img->os = dup_str(a, obj, "os");
+    if (!img->arch)
+        img->arch = dup_str(a, obj, "architecture");
+    if (!img->variant)
+        img->variant = dup_str(a, obj, "variant");
+    return IMGSTAT_OK;
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789abcdef", s[i]) || !s[i])
+            return false;
+    return true;
+}
+
+const char *id_from_name(struct arena *a, const char *name)
+{
+    size_t n = strlen(name);
+    const char *hex = NULL;
+    if (n == 64 + 7 && strncmp(name, "sha256:", 7) == 0)
+        hex = name + 7;
+    else if (n == 64 + 5 && strcmp(name + 64, ".json") == 0)
+        hex = name;
+    else if (n == 64 + 14 && strncmp(name, "blobs/sha256/", 13) == 0)
+        hex = name + 13;
+    if (!hex || !is_hex(hex, 64))
+        return NULL;
+    char buf[72];
+    memcpy(buf, "sha256:", 7);
+    memcpy(buf + 7, hex, 64);
+    buf[71] = '\0';
+    return arena_strdup(a, buf);
+}
+
+bool digest_valid(const char *d)
+{
+    const char *colon = strchr(d, ':');
+    if (!colon || colon == d || !colon[1])
+        return false;
+    /* algorithm: [a-z0-9]+([+._-][a-z0-9]+)* */
+    bool need_alnum = true;
+    for (const char *p = d; p < colon; p++) {
+        bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+        if (alnum)
+            need_alnum = false;
+        else if (strchr("+._-", *p) && !need_alnum)
+            need_alnum = true;
+        else
+            return false;
+    }
+    if (need_alnum)
+        return false;
+    /* encoded: [a-zA-Z0-9=_-]+ */
+    size_t len = 0;
+    for (const char *p = colon + 1; *p; p++, len++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || strchr("=_-", *p);
+        if (!ok)
+            return false;
+    }
+    size_t alen = (size_t)(colon - d);
+    /* registered algorithms have fixed lengths (descriptor.md §Registered algorithms) */
+    if (alen == 6 && strncmp(d, "sha256", 6) == 0)
+        return len == 64 && is_hex(colon + 1, 64);
+    if (alen == 6 && strncmp(d, "sha512", 6) == 0)
+        return len == 128 && is_hex(colon + 1, 128);
+    return true;
+}

@@ -1,0 +1,30 @@
+/*
+ * common: small pieces the format readers share.
+ */
+#ifndef IMGSTAT_COMMON_H
+#define IMGSTAT_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "plan.h"
+
+/* Canonical member name for a path a manifest gives; refuses absolute and escaping paths. */
+int member_name(struct arena *a, const char *raw, const char *what, const char **out,
+                struct err *e);
+
+/* Does the member exist (following member links)? */
+bool has_member(struct source *s, const char *name);
+
+/* Copy os/architecture/variant from an image config (or a descriptor's platform). */
+int set_platform(struct arena *a, struct image *img, const cJSON *obj, struct err *e);
+
+/* "sha256:HEX" from a member name that carries it (blobs/sha256/HEX, HEX.json, sha256:HEX). */
+const char *id_from_name(struct arena *a, const char *name);
+
+/* Validate "algorithm:encoded" (image-spec descriptor.md §Digests) before it names a file. */
+bool digest_valid(const char *d);
+
+#endif

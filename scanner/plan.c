@@ -1,0 +1,70 @@
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "imgstat.h"
+
+struct image *plan_add(struct plan *p, struct err *e)
+{
+    if (p->n >= PLAN_MAX_IMAGES) {
+        err_set(e, IMGSTAT_ELIMIT, "more than %d images listed (PLAN_MAX_IMAGES)",
+                PLAN_MAX_IMAGES);
+        return NULL;
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        struct image *v = realloc(p->v, cap * sizeof *v);
+        if (!v) {
+            err_nomem(e);
+            return NULL;
+        }
+        p->v = v;
+        p->cap = cap;
+    }
+    struct image *img = &p->v[p->n++];
+    memset(img, 0, sizeof *img);
+    return img;
+}
+
+int plan_add_ref(struct plan *p, struct image *img, const char *ref, struct err *e)
+{
+    for (size_t i = 0; i < img->nrefs; i++)
+        if (strcmp(img->refs[i], ref) == 0)
+            return IMGSTAT_OK;
+    const char **v = arena_alloc(p->arena, (img->nrefs + 1) * sizeof *v);
+    const char *copy = arena_strdup(p->arena, ref);
+    if (!v || !copy)
+        return err_nomem(e);
+    if (img->nrefs)
+        memcpy(v, img->refs, img->nrefs * sizeof *v);
+    v[img->nrefs++] = copy;
+    img->refs = v;
+    return IMGSTAT_OK;
+}
+
+void plan_free(struct plan *p)
+{
+    free(p->v);
+    p->v = NULL;
+    p->n = p->cap = 0;
+}
+
+/* manifest.json first: Docker >= 25 tarballs are OCI layouts too, and their OCI manifest
+ * had scrambled layers in 25.0.0 (SEMANTICS 1.6); the legacy chain is the last resort. */
+static const struct format *const formats[] = {&fmt_docker, &fmt_oci, &fmt_legacy};
+
+int plan_read(struct source *s, struct plan *p, struct err *e)
+{
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+        if (formats[i]->probe(s))
+            return formats[i]->list(s, p, e);
+    if (e->code)
+        return e->code;
+    return err_set(e, IMGSTAT_EINPUT,
+                   s->kind == SRC_DIR
+                       ? "not an OCI image layout (no index.json) nor an extracted docker save"
+                       : "not a container image: no manifest.json, index.json or repositories "
+                         "(a plain rootfs tarball?)");
+}

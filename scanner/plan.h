@@ -1,0 +1,70 @@
+/*
+ * plan: the images an input holds, as the format readers find them, and the
+ * one the user chose.  All strings and arrays live in the plan's arena.
+ */
+#ifndef IMGSTAT_PLAN_H
+#define IMGSTAT_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "source.h"
+
+/* Layers in one image: Docker allows 127, OCI names no limit; this bounds a crafted list. */
+#define PLAN_MAX_LAYERS 4096
+/* Images listed in one input (index entries, manifest.json items, tags). */
+#define PLAN_MAX_IMAGES 65536
+
+struct layer_ref {
+    const char *member;        /* member holding the blob, or NULL when inline */
+    const unsigned char *data; /* inline blob (descriptor "data") */
+    size_t data_len;
+    const char *digest;        /* for messages: descriptor digest or member name */
+    const char *media_type;    /* NULL when the format has none */
+};
+
+struct image {
+    const char *format;          /* "docker-archive", "oci", "docker-legacy" */
+    const char **refs;           /* tags and ref names, as written */
+    size_t nrefs;
+    const char *id;              /* image ID: config digest "sha256:..." (or legacy v1 id) */
+    const char *manifest_digest; /* OCI manifest digest, else NULL */
+    const char *os, *arch, *variant;
+    struct layer_ref *layers;
+    size_t nlayers;
+    const char *unusable; /* why it cannot be scanned (missing blob, artifact), or NULL */
+};
+
+struct plan {
+    struct arena *arena;
+    struct image *v;
+    size_t n, cap;
+};
+
+/* Append a zeroed image; NULL with e set when out of memory or over PLAN_MAX_IMAGES. */
+struct image *plan_add(struct plan *p, struct err *e);
+/* Append a ref (copied) to an image. */
+int plan_add_ref(struct plan *p, struct image *img, const char *ref, struct err *e);
+void plan_free(struct plan *p);
+
+/* A reader of one input format: recognise it, then list its images. */
+struct format {
+    const char *name;
+    bool (*probe)(struct source *s);
+    int (*list)(struct source *s, struct plan *p, struct err *e);
+};
+
+extern const struct format fmt_docker, fmt_oci, fmt_legacy;
+
+/* Run the first format whose probe accepts the source (docker manifest.json first). */
+int plan_read(struct source *s, struct plan *p, struct err *e);
+
+/* Choose the image by ref and platform (either may be NULL); see select.c for the rules. */
+int plan_select(struct plan *p, const char *ref, const char *platform, struct image **out,
+                struct err *e);
+
+/* Parse "os/arch[/variant]"; IMGSTAT_EUSAGE when malformed. */
+int platform_check(const char *platform, struct err *e);
+
+#endif

@@ -1,0 +1,114 @@
+#include "reader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "imgstat.h"
+
+/* After a skip the next thing read is usually a 512-byte tar header: start small. */
+#define RD_MIN (16 * 1024)
+#define RD_MAX (1024 * 1024)
+
+static la_ssize_t rd_read(struct archive *a, void *ctx, const void **out)
+{
+    struct range_reader *r = ctx;
+    uint64_t left = r->end - r->start - r->pos;
+    size_t n = left < r->want ? (size_t)left : r->want;
+    *out = r->buf;
+    if (n == 0)
+        return 0;
+    ssize_t got;
+    do
+        got = pread(r->fd, r->buf, n, (off_t)(r->start + r->pos));
+    while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        r->err_no = errno;
+        archive_set_error(a, errno, "read failed");
+        return -1;
+    }
+    r->pos += (uint64_t)got;
+    if (r->want < RD_MAX)
+        r->want *= 2;
+    return got;
+}
+
+static la_int64_t rd_skip(struct archive *a, void *ctx, la_int64_t request)
+{
+    (void)a;
+    struct range_reader *r = ctx;
+    uint64_t left = r->end - r->start - r->pos;
+    uint64_t n = request < 0 ? 0 : (uint64_t)request;
+    if (n > left)
+        n = left;
+    r->pos += n;
+    r->want = RD_MIN;
+    return (la_int64_t)n;
+}
+
+static la_int64_t rd_seek(struct archive *a, void *ctx, la_int64_t offset, int whence)
+{
+    (void)a;
+    struct range_reader *r = ctx;
+    int64_t size = (int64_t)(r->end - r->start), base = 0;
+    if (whence == SEEK_CUR)
+        base = (int64_t)r->pos;
+    else if (whence == SEEK_END)
+        base = size;
+    int64_t to = base + offset;
+    if (to < 0 || to > size)
+        return ARCHIVE_FATAL;
+    r->pos = (uint64_t)to;
+    r->want = RD_MIN;
+    return to;
+}
+
+static int rd_close(struct archive *a, void *ctx)
+{
+    (void)a;
+    struct range_reader *r = ctx;
+    free(r->buf);
+    r->buf = NULL;
+    return ARCHIVE_OK;
+}
+
+int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start, uint64_t len,
+               struct err *e)
+{
+    r->fd = fd;
+    r->start = start;
+    r->end = start + len;
+    r->pos = 0;
+    r->want = RD_MIN;
+    r->err_no = 0;
+    if (!(r->buf = malloc(RD_MAX)))
+        return err_nomem(e);
+    archive_read_set_read_callback(a, rd_read);
+    archive_read_set_skip_callback(a, rd_skip);
+    archive_read_set_seek_callback(a, rd_seek);
+    archive_read_set_close_callback(a, rd_close);
+    archive_read_set_callback_data(a, r);
+    if (archive_read_open1(a) != ARCHIVE_OK) {
+        /* libarchive calls the close callback on failure, freeing buf */
+        const char *msg = archive_error_string(a);
+        return err_set(e, IMGSTAT_EINPUT, "%s", msg ? msg : "unreadable archive");
+    }
+    return IMGSTAT_OK;
+}
+
+int pread_full(int fd, void *buf, size_t len, uint64_t offset, const char *what, struct err *e)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t got = pread(fd, (char *)buf + done, len - done, (off_t)(offset + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return err_sys(e, errno, "%s: read", what);
+        if (got == 0)
+            return err_set(e, IMGSTAT_EINPUT, "%s: file ends early (truncated?)", what);
+        done += (size_t)got;
+    }
+    return IMGSTAT_OK;
+}

@@ -1,0 +1,32 @@
+/*
+ * reader: libarchive client callbacks over a byte range of a file, with pread.
+ *
+ * Seeking and skipping only move an offset, so an uncompressed layer inside a
+ * tarball costs a read of its headers, not of its file data.  Reads start small
+ * after a skip and double while they stay sequential.  Each reader has its own
+ * buffer and uses pread, so readers over one fd may run in parallel threads.
+ */
+#ifndef IMGSTAT_READER_H
+#define IMGSTAT_READER_H
+
+#include <archive.h>
+#include <stdint.h>
+
+struct err;
+
+struct range_reader {
+    int fd;
+    uint64_t start, end, pos; /* absolute start and end; pos is relative to start */
+    unsigned char *buf;
+    size_t want;
+    int err_no; /* errno of a failed pread, for the message */
+};
+
+/* Open archive `a` (already configured) over fd's bytes [start, start+len). */
+int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start, uint64_t len,
+               struct err *e);
+
+/* Read exactly len bytes at offset into buf: IMGSTAT_OK, or e set (short file: EINPUT). */
+int pread_full(int fd, void *buf, size_t len, uint64_t offset, const char *what, struct err *e);
+
+#endif

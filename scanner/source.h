@@ -1,0 +1,89 @@
+/*
+ * source: the members of an image container, whatever holds them.
+ *
+ * Three kinds, chosen by src_open() from the input itself:
+ * - SRC_DIR: an OCI image-layout directory; members are files beneath it, opened
+ *   with RESOLVE_BENEATH so no name or symlink leads outside.
+ * - SRC_TAR: an uncompressed tarball in a seekable file; one pass over the
+ *   headers indexes every member's byte range, then members are read with pread.
+ * - SRC_STREAM: a pipe or a compressed tarball, read in exactly one pass.  Small
+ *   members and JSON are kept in memory; every other member that decodes as a
+ *   tar is recorded as entries (rec_buf) for the merge to replay later, since
+ *   manifests usually come after the layers.
+ *
+ * Member names are canonical (path_normalize); links between members are
+ * followed by src_find().  Everything is owned by the source.
+ */
+#ifndef IMGSTAT_SOURCE_H
+#define IMGSTAT_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "entry.h"
+#include "record.h"
+
+/* JSON documents (manifests, indexes, configs) larger than this are refused (containerd: 20 MiB). */
+#define SRC_JSON_MAX (16u * 1024 * 1024)
+/* Members up to this size are kept whole when streaming: configs and tiny layers. */
+#define SRC_SMALL_MAX (1024u * 1024)
+/* Memory for members kept whole when streaming, over all members. */
+#define SRC_KEPT_MAX (256u * 1024 * 1024)
+/* Links from one member to another followed before giving up (a cycle). */
+#define SRC_MAX_LINK_HOPS 16
+/* Members in one archive: the index costs ~100 bytes each. */
+#define SRC_MAX_MEMBERS (1u << 22)
+
+enum src_kind { SRC_DIR, SRC_TAR, SRC_STREAM };
+
+enum mem_type { MEM_FILE = 1, MEM_DIR, MEM_SYMLINK, MEM_HARDLINK, MEM_OTHER };
+
+struct member {
+    const char *name; /* canonical */
+    const char *link; /* MEM_SYMLINK/MEM_HARDLINK: canonical target member */
+    uint64_t offset;  /* SRC_TAR: data offset in the file */
+    uint64_t size;
+    uint8_t type;
+    /* SRC_STREAM only */
+    const unsigned char *data; /* whole content, when kept */
+    struct rec_buf rec;        /* decoded entries of a large tar member */
+    bool recorded;             /* rec holds the complete layer */
+    const char *why;           /* decode error, or why it is not a layer */
+    struct member *hnext;
+};
+
+struct source {
+    enum src_kind kind;
+    int fd;          /* SRC_DIR: the directory; SRC_TAR: the file; else -1 */
+    bool own_fd;
+    const char *outer_filter; /* "gzip", "zstd" or "none" for the outer tarball */
+    struct arena arena;
+    struct member **buckets;
+    size_t nbuckets, nmembers;
+    size_t kept; /* SRC_STREAM: bytes of members kept whole */
+};
+
+/* Open path ("-" for stdin) and, for tarballs, index or stream every member. */
+int src_open(struct source **out, const char *path, struct err *e);
+void src_close(struct source *s);
+
+/*
+ * The regular-file member called name (canonical), following member links.
+ * *out is NULL when there is none; an error only for link cycles or I/O.
+ */
+int src_find(struct source *s, const char *name, const struct member **out, struct err *e);
+
+/* The whole content of a member of at most max bytes; *buf is owned by the source. */
+int src_read(struct source *s, const char *name, size_t max, const unsigned char **buf,
+             size_t *len, struct err *e);
+
+/* Decode the member as a layer tar and emit its entries. */
+int src_walk_layer(struct source *s, const char *name, layer_sink sink, void *ctx,
+                   struct err *e);
+
+/* Decode a layer held in memory (a descriptor's inline data). */
+int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx, struct err *e);
+
+#endif
