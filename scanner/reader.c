@@ -11,7 +11,7 @@
 #define RD_MIN (16 * 1024)
 #define RD_MAX (1024 * 1024)
 
-static la_ssize_t rd_read(struct archive *a, void *ctx, const void **out)
+la_ssize_t range_read(struct archive *a, void *ctx, const void **out)
 {
     struct range_reader *r = ctx;
     uint64_t left = r->end - r->start - r->pos;
@@ -67,14 +67,11 @@ static la_int64_t rd_seek(struct archive *a, void *ctx, la_int64_t offset, int w
 static int rd_close(struct archive *a, void *ctx)
 {
     (void)a;
-    struct range_reader *r = ctx;
-    free(r->buf);
-    r->buf = NULL;
+    range_fini(ctx);
     return ARCHIVE_OK;
 }
 
-int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start, uint64_t len,
-               struct err *e)
+int range_init(struct range_reader *r, int fd, uint64_t start, uint64_t len, struct err *e)
 {
     r->fd = fd;
     r->start = start;
@@ -84,7 +81,21 @@ int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start
     r->err_no = 0;
     if (!(r->buf = malloc(RD_MAX)))
         return err_nomem(e);
-    archive_read_set_read_callback(a, rd_read);
+    return IMGSTAT_OK;
+}
+
+void range_fini(struct range_reader *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start, uint64_t len,
+               struct err *e)
+{
+    if (range_init(r, fd, start, len, e) != IMGSTAT_OK)
+        return e->code;
+    archive_read_set_read_callback(a, range_read);
     archive_read_set_skip_callback(a, rd_skip);
     archive_read_set_seek_callback(a, rd_seek);
     archive_read_set_close_callback(a, rd_close);

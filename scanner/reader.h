@@ -22,7 +22,13 @@ struct range_reader {
     int err_no; /* errno of a failed pread, for the message */
 };
 
-/* Open archive `a` (already configured) over fd's bytes [start, start+len). */
+/* Prepare a reader over fd's bytes [start, start+len); range_fini() frees it. */
+int range_init(struct range_reader *r, int fd, uint64_t start, uint64_t len, struct err *e);
+void range_fini(struct range_reader *r);
+/* The read callback, usable as another reader's upstream (ctx: the range_reader). */
+la_ssize_t range_read(struct archive *a, void *ctx, const void **out);
+
+/* Open archive `a` (already configured) over fd's bytes [start, start+len), with seeking. */
 int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start, uint64_t len,
                struct err *e);
 

@@ -2,6 +2,8 @@
  * The public API: open the input, list its images, choose one, merge its layers.
  */
 #include <archive.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +13,15 @@
 #include <xxhash.h>
 
 #include "err.h"
+#include "inflate.h"
+#include "record.h"
 #include "imgstat.h"
 #include "plan.h"
 #include "source.h"
 #include "tree.h"
+
+/* Decoder threads at most, whatever -j says. */
+#define CLI_MAX_HELPERS 255
 
 #ifndef IMGSTAT_VERSION
 #define IMGSTAT_VERSION "0.0.0"
@@ -48,28 +55,151 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
     return plan_select(&h->plan, h->opt.image, h->opt.platform, &h->chosen, e);
 }
 
-static int walk_layer(struct imgstat *h, const struct layer_ref *l, struct tree *t)
+/*
+ * Layers are merged strictly in order by the calling thread.  With jobs > 1, helper
+ * threads decode the layers ahead of it into entry records (pigz's model: work is
+ * claimed in sequence, output consumed in sequence); the caller decodes straight
+ * into the tree whatever no helper has claimed yet, so -j 1 is the same code
+ * without threads.  Helpers stay at most LAYER_WINDOW layers ahead, which bounds
+ * the records held.
+ */
+#define LAYER_WINDOW_PER_JOB 2
+
+enum job_state { JOB_FREE, JOB_HELPER, JOB_DONE, JOB_CALLER };
+
+struct layer_job {
+    const struct layer_ref *ref;
+    const struct member *m; /* NULL for inline data */
+    struct rec_buf rec;
+    struct err err;
+    int rc;
+    enum job_state state;
+};
+
+struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const struct source *src;
+    struct layer_job *v;
+    size_t n, next, merged, window;
+    bool stop;
+};
+
+static int decode(const struct source *src, struct layer_job *j, layer_sink sink, void *ctx,
+                  struct err *e)
 {
-    if (l->data)
-        return src_walk_memory(l->data, l->data_len, tree_apply, t, &h->err);
-    return src_walk_layer(h->src, l->member, tree_apply, t, &h->err);
+    if (j->ref->data)
+        return src_walk_memory(j->ref->data, j->ref->data_len, sink, ctx, e);
+    return src_walk_member(src, j->m, sink, ctx, e);
+}
+
+static void *helper(void *arg)
+{
+    struct pipeline *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->next < p->n && p->next >= p->merged + p->window)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop || p->next >= p->n)
+            break;
+        struct layer_job *j = &p->v[p->next++];
+        j->state = JOB_HELPER;
+        pthread_mutex_unlock(&p->mu);
+        j->rc = decode(p->src, j, rec_sink, &j->rec, &j->err);
+        pthread_mutex_lock(&p->mu);
+        j->state = JOB_DONE;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Merge layer i: decode it here, or replay what a helper decoded. */
+static int merge_one(struct pipeline *p, size_t i, struct tree *t, struct err *e)
+{
+    struct layer_job *j = &p->v[i];
+    pthread_mutex_lock(&p->mu);
+    bool mine = j->state == JOB_FREE;
+    if (mine) {
+        j->state = JOB_CALLER;
+        p->next = i + 1;
+    }
+    while (!mine && j->state != JOB_DONE)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+
+    int rc;
+    tree_begin_layer(t);
+    if (mine) {
+        rc = decode(p->src, j, tree_apply, t, e);
+    } else if ((rc = j->rc) != IMGSTAT_OK) {
+        *e = j->err;
+    } else {
+        rc = rec_replay(&j->rec, tree_apply, t, e);
+    }
+    rec_free(&j->rec);
+
+    pthread_mutex_lock(&p->mu);
+    p->merged = i + 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+static unsigned helpers_for(const struct imgstat *h, size_t nlayers)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned jobs = h->opt.jobs ? h->opt.jobs : (cpus > 0 ? (unsigned)cpus : 1);
+    if (h->src->kind == SRC_STREAM || nlayers < 2 || jobs < 2)
+        return 0; /* a stream was decoded while it was read */
+    return jobs - 1 < nlayers - 1 ? jobs - 1 : (unsigned)(nlayers - 1);
+}
+
+static int run_layers(struct imgstat *h, struct layer_job *v, size_t n, struct tree *t)
+{
+    struct pipeline p = {.src = h->src, .v = v, .n = n};
+    unsigned nh = helpers_for(h, n);
+    pthread_t tid[CLI_MAX_HELPERS];
+    unsigned started = 0;
+    p.window = (size_t)(nh + 1) * LAYER_WINDOW_PER_JOB;
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    for (; started < nh && started < CLI_MAX_HELPERS; started++)
+        if (pthread_create(&tid[started], NULL, helper, &p) != 0)
+            break; /* fewer helpers is only slower */
+    int rc = IMGSTAT_OK;
+    for (size_t i = 0; i < n && rc == IMGSTAT_OK; i++)
+        if ((rc = merge_one(&p, i, t, &h->err)) != IMGSTAT_OK)
+            err_prefix(&h->err, "layer %zu of %zu (%s)", i + 1, n, v[i].ref->digest);
+    pthread_mutex_lock(&p.mu);
+    p.stop = true;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    for (size_t i = 0; i < n; i++)
+        rec_free(&v[i].rec);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    return rc;
 }
 
 int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
 {
     if (!h || !h->chosen)
         return h ? (h->err.code ? h->err.code : IMGSTAT_EUSAGE) : IMGSTAT_EUSAGE;
-    struct tree *t = tree_new(h->opt.flags);
-    if (!t)
-        return err_nomem(&h->err);
     const struct image *img = h->chosen;
-    int rc = IMGSTAT_OK;
+    struct layer_job *v = calloc(img->nlayers ? img->nlayers : 1, sizeof *v);
+    struct tree *t = tree_new(h->opt.flags);
+    int rc = v && t ? IMGSTAT_OK : err_nomem(&h->err);
+    /* find every layer first: a missing blob is reported before any work */
     for (size_t i = 0; i < img->nlayers && rc == IMGSTAT_OK; i++) {
-        tree_begin_layer(t);
-        if ((rc = walk_layer(h, &img->layers[i], t)) != IMGSTAT_OK)
-            err_prefix(&h->err, "layer %zu of %zu (%s)", i + 1, img->nlayers,
-                       img->layers[i].digest);
+        v[i].ref = &img->layers[i];
+        if (!v[i].ref->data && (rc = src_layer(h->src, v[i].ref->member, &v[i].m, &h->err)))
+            err_prefix(&h->err, "layer %zu of %zu", i + 1, img->nlayers);
     }
+    if (rc == IMGSTAT_OK)
+        rc = run_layers(h, v, img->nlayers, t);
     if (rc == IMGSTAT_OK) {
         tree_totals(t, totals);
         const char *w = tree_first_warning(t);
@@ -79,6 +209,7 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
         }
     }
     tree_free(t);
+    free(v);
     return rc;
 }
 
@@ -107,9 +238,10 @@ const char *imgstat_version(void)
     static char buf[512];
     if (!buf[0]) {
         unsigned x = XXH_versionNumber();
-        snprintf(buf, sizeof buf, "imgstat %s (%s; zlib %s; cJSON %s; xxHash %u.%u.%u)",
-                 IMGSTAT_VERSION, archive_version_details(), zlibVersion(), cJSON_Version(),
-                 x / 10000, x / 100 % 100, x % 100);
+        snprintf(buf, sizeof buf,
+                 "imgstat %s\n%s\nzlib %s\ncJSON %s\nxxHash %u.%u.%u\ngzip layers: %s", IMGSTAT_VERSION,
+                 archive_version_details(), zlibVersion(), cJSON_Version(), x / 10000,
+                 x / 100 % 100, x % 100, gzin_name());
     }
     return buf;
 }

@@ -20,6 +20,7 @@
 #include <xxhash.h>
 
 #include "err.h"
+#include "inflate.h"
 #include "path.h"
 #include "reader.h"
 #include "walk.h"
@@ -212,8 +213,12 @@ static int record_member(struct source *s, struct archive *a, struct member *m, 
     struct archive *in = layer_archive_new(e);
     if (!in)
         return e->code;
-    int rc = IMGSTAT_OK;
-    if (archive_read_open(in, &n, NULL, nest_read, NULL) != ARCHIVE_OK) {
+    int rc = IMGSTAT_OK, opened;
+    if (gzin_available() && gzin_magic(blk, len))
+        opened = gzin_open(in, nest_read, &n);
+    else
+        opened = archive_read_open(in, &n, NULL, nest_read, NULL);
+    if (opened != ARCHIVE_OK) {
         m->why = "not a tar archive";
     } else if (layer_walk(in, rec_sink, &m->rec, &le) != IMGSTAT_OK) {
         m->why = arena_strdup(&s->arena, le.msg);
@@ -428,7 +433,7 @@ void src_close(struct source *s)
 /* ---- finding and reading members ---------------------------------------------------- */
 
 /* Open name beneath the layout directory; symlinks may not lead out of it. */
-static int dir_open(struct source *s, const char *name, struct err *e)
+static int dir_open(const struct source *s, const char *name, struct err *e)
 {
     struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
@@ -537,32 +542,55 @@ int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx, str
     return rc;
 }
 
-int src_walk_layer(struct source *s, const char *name, layer_sink sink, void *ctx,
-                   struct err *e)
+int src_layer(struct source *s, const char *name, const struct member **out, struct err *e)
 {
-    const struct member *m;
-    if (need(s, name, &m, e) != IMGSTAT_OK)
+    if (need(s, name, out, e) != IMGSTAT_OK)
         return e->code;
-    if (m->data)
-        return src_walk_memory(m->data, (size_t)m->size, sink, ctx, e);
-    if (s->kind == SRC_STREAM) {
-        if (!m->recorded)
-            return err_set(e, IMGSTAT_EINPUT, "%s", m->why ? m->why : "not a layer");
-        return rec_replay(&m->rec, sink, ctx, e);
-    }
-    int fd = s->kind == SRC_DIR ? dir_open(s, name, e) : s->fd;
-    if (fd < 0)
-        return e->code ? e->code : err_sys(e, errno, "%s", name);
+    if (s->kind == SRC_STREAM && !(*out)->data && !(*out)->recorded)
+        return err_set(e, IMGSTAT_EINPUT, "%s: %s", name,
+                       (*out)->why ? (*out)->why : "not a layer");
+    return IMGSTAT_OK;
+}
+
+/* A member of a file (tarball or layout): ISA-L for gzip where built, else libarchive. */
+static int walk_file(int fd, const struct member *m, layer_sink sink, void *ctx, struct err *e)
+{
+    unsigned char head[3] = {0};
+    size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
+    if (pread_full(fd, head, hn, m->offset, m->name, e) != IMGSTAT_OK)
+        return e->code;
     struct archive *a = layer_archive_new(e);
-    int rc = a ? IMGSTAT_OK : e->code;
-    struct range_reader rr;
-    if (a)
+    if (!a)
+        return e->code;
+    struct range_reader rr = {0};
+    int rc;
+    if (gzin_available() && gzin_magic(head, hn)) {
+        rc = range_init(&rr, fd, m->offset, m->size, e);
+        if (rc == IMGSTAT_OK && gzin_open(a, range_read, &rr) != ARCHIVE_OK)
+            rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+    } else {
         rc = range_open(a, &rr, fd, m->offset, m->size, e);
+    }
     if (rc == IMGSTAT_OK)
         rc = layer_walk(a, sink, ctx, e);
-    if (a)
-        archive_read_free(a);
-    if (s->kind == SRC_DIR)
-        close(fd);
+    archive_read_free(a);
+    range_fini(&rr);
+    return rc;
+}
+
+int src_walk_member(const struct source *s, const struct member *m, layer_sink sink, void *ctx,
+                    struct err *e)
+{
+    if (m->data)
+        return src_walk_memory(m->data, (size_t)m->size, sink, ctx, e);
+    if (s->kind == SRC_STREAM)
+        return rec_replay(&m->rec, sink, ctx, e);
+    if (s->kind == SRC_TAR)
+        return walk_file(s->fd, m, sink, ctx, e);
+    int fd = dir_open(s, m->name, e);
+    if (fd < 0)
+        return e->code ? e->code : err_sys(e, errno, "%s", m->name);
+    int rc = walk_file(fd, m, sink, ctx, e);
+    close(fd);
     return rc;
 }

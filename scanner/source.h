@@ -79,9 +79,14 @@ int src_find(struct source *s, const char *name, const struct member **out, stru
 int src_read(struct source *s, const char *name, size_t max, const unsigned char **buf,
              size_t *len, struct err *e);
 
-/* Decode the member as a layer tar and emit its entries. */
-int src_walk_layer(struct source *s, const char *name, layer_sink sink, void *ctx,
-                   struct err *e);
+/* The member holding a layer: an error when it is missing or known to be unreadable.
+ * Not thread-safe (a directory source caches what it finds). */
+int src_layer(struct source *s, const char *name, const struct member **out, struct err *e);
+
+/* Decode a member found by src_layer() as a layer tar and emit its entries.
+ * Thread-safe: several members of one source may be walked at once. */
+int src_walk_member(const struct source *s, const struct member *m, layer_sink sink, void *ctx,
+                    struct err *e);
 
 /* Decode a layer held in memory (a descriptor's inline data). */
 int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx, struct err *e);
