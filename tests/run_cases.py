@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Run imgstat over a cases file (the format of ../shared/corpus/cases.json).
+
+usage: run_cases.py BIN CASES.json [--stdin] [--files] [-- EXTRA ARGS...]
+
+Each case runs as `BIN EXTRA [args] INPUT` (and, with --stdin, with the input on
+standard input as `-`).  A case holds "expect" (the two API numbers) or
+"expect_error" (non-zero exit, one line on stderr naming the input, optionally
+containing "stderr_contains").  With --files, a case's "files" list
+(path TAB size, from outside imgstat) is compared with `imgstat files --limit 0`
+once that subcommand exists.  Prints one line per failure and `N passed, N failed`.
+"""
+import json
+import os
+import subprocess
+import sys
+
+
+def run(cmd, stdin_path=None, timeout=120):
+    f = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    try:
+        p = subprocess.run(cmd, stdin=f, capture_output=True, timeout=timeout)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        return None, "", "timed out after %ds" % timeout
+    finally:
+        if stdin_path:
+            f.close()
+
+
+def check(case, code, out, err):
+    if code is None:
+        return err
+    if code < 0 or code >= 128:
+        return "crashed (exit %d): %s" % (code, err.strip()[-200:])
+    if case.get("expect_error"):
+        if code != 1:
+            return "expected exit 1, got %d and %r" % (code, out.strip()[:200])
+        if out.strip():
+            return "error but stdout is not empty: %r" % out[:200]
+        lines = err.strip().splitlines()
+        if len(lines) != 1 or not lines[0].startswith("imgstat: "):
+            return "stderr is not one 'imgstat: ...' line: %r" % err[:300]
+        want = case.get("stderr_contains")
+        if want and want.lower() not in err.lower():
+            return "stderr lacks %r: %r" % (want, err.strip()[:300])
+        return None
+    if code != 0:
+        return "exit %d: %s" % (code, err.strip()[-300:])
+    try:
+        got = json.loads(out)
+    except ValueError:
+        return "stdout is not one JSON document: %r" % out[:200]
+    bad = ["%s=%r (want %r)" % (k, got.get(k), v) for k, v in case["expect"].items()
+           if got.get(k) != v]
+    return "; ".join(bad) or None
+
+
+def main(argv):
+    extra = []
+    if "--" in argv:
+        extra = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+    opts = [a for a in argv if a.startswith("--")]
+    rest = [a for a in argv if not a.startswith("--")]
+    if len(rest) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    binary, cases_file = os.path.abspath(rest[0]), rest[1]
+    base = os.path.dirname(os.path.abspath(cases_file))
+    passed = failed = 0
+    for case in json.load(open(cases_file))["cases"]:
+        path = os.path.join(base, case["input"])
+        args = extra + case.get("args", [])
+        runs = [("file", [binary] + args + [path], None)]
+        if "--stdin" in opts and os.path.isfile(path) and case.get("stdin", True):
+            runs.append(("stdin", [binary] + args + ["-"], path))
+        for how, cmd, stdin_path in runs:
+            why = check(case, *run(cmd, stdin_path))
+            if why:
+                failed += 1
+                print("FAIL %s [%s]: %s" % (case["name"], how, " ".join(why.split())[:300]))
+            else:
+                passed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
