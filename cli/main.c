@@ -6,13 +6,33 @@
 
 #include "imgstat.h"
 #include "options.h"
+#include "output.h"
 
-/* The HSS files-statistics response shape; integers printed exactly (not via doubles). */
-static int report(const struct imgstat_totals *t)
+/* CI gates (issue #4): the report is printed either way; a breach exits 3. */
+static int gates(const struct cli *c, const char *input, const struct imgstat_totals *t)
 {
-    printf("{\"total_files_num\": %" PRIu64 ", \"total_files_size\": %" PRIu64 "}\n", t->files,
-           t->bytes);
-    return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ERROR;
+    int rc = EXIT_OK;
+    if (c->max_files_set && t->files > c->max_files) {
+        fprintf(stderr, "imgstat: %s: %" PRIu64 " files, more than --max-files %" PRIu64 "\n",
+                input, t->files, c->max_files);
+        rc = EXIT_GATE;
+    }
+    if (c->max_size_set && t->bytes > c->max_size) {
+        fprintf(stderr, "imgstat: %s: %" PRIu64 " bytes, more than --max-size %" PRIu64 "\n",
+                input, t->bytes, c->max_size);
+        rc = EXIT_GATE;
+    }
+    if (c->max_wasted_set && wasted_bytes(t) > c->max_wasted) {
+        fprintf(stderr, "imgstat: %s: %" PRIu64 " wasted bytes, more than --max-wasted %" PRIu64 "\n",
+                input, wasted_bytes(t), c->max_wasted);
+        rc = EXIT_GATE;
+    }
+    if (c->min_eff_set && efficiency(t) < c->min_efficiency) {
+        fprintf(stderr, "imgstat: %s: efficiency %.4f, below --min-efficiency %.4f\n", input,
+                efficiency(t), c->min_efficiency);
+        rc = EXIT_GATE;
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -31,7 +51,13 @@ int main(int argc, char **argv)
     }
     imgstat *h;
     struct imgstat_totals t;
-    if (imgstat_open(&h, c.input, &c.lib) != IMGSTAT_OK || imgstat_scan(h, &t) != IMGSTAT_OK) {
+    int lrc = imgstat_open(&h, c.input, &c.lib);
+    if (lrc == IMGSTAT_EUSAGE) {
+        rc = cli_usage_error(imgstat_errmsg(h));
+        imgstat_close(h);
+        return rc;
+    }
+    if (lrc != IMGSTAT_OK || imgstat_scan(h, &t) != IMGSTAT_OK) {
         fprintf(stderr, "imgstat: %s: %s\n", c.input, imgstat_errmsg(h));
         imgstat_close(h);
         return EXIT_ERROR;
@@ -39,9 +65,11 @@ int main(int argc, char **argv)
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);
+    lrc = c.files_cmd ? report_files(&c, h) : report_stats(&c, h, &t);
     imgstat_close(h);
-    rc = report(&t);
-    if (rc != EXIT_OK)
-        fprintf(stderr, "imgstat: cannot write the report\n");
-    return rc;
+    if (lrc != IMGSTAT_OK || fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "imgstat: %s: cannot write the report\n", c.input);
+        return EXIT_ERROR;
+    }
+    return c.files_cmd ? EXIT_OK : gates(&c, c.input, &t);
 }

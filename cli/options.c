@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
@@ -10,7 +11,11 @@
 /* The most decoder threads -j accepts: more than this only costs memory. */
 #define CLI_MAX_JOBS 256
 
-enum opt_id { OPT_IMAGE = 1000, OPT_PLATFORM, OPT_JOBS, OPT_LENIENT, OPT_HELP, OPT_VERSION };
+enum opt_id {
+    OPT_IMAGE = 1000, OPT_PLATFORM, OPT_JOBS, OPT_LENIENT, OPT_DETAIL, OPT_TOP, OPT_FORMAT,
+    OPT_FILE_NAME, OPT_LIMIT, OPT_OFFSET, OPT_NAMESPACE, OPT_IMAGE_NAME, OPT_TAG_NAME,
+    OPT_IMAGE_ID, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
+};
 
 struct opt {
     const char *name;
@@ -28,6 +33,20 @@ static const struct opt opts[] = {
     {"jobs", 'j', "N", OPT_JOBS, "layers decoded at once (default: online CPUs)"},
     {"lenient", 0, NULL, OPT_LENIENT,
      "warn and skip broken entries (hard link to nothing, file as parent, bare .wh.)"},
+    {"detail", 0, NULL, OPT_DETAIL, "add identity, counts, per-layer effects, wasted bytes"},
+    {"top", 0, "N", OPT_TOP, "with --detail: the N largest files (default 10)"},
+    {"format", 0, "FMT", OPT_FORMAT, "json (default), text; files: also csv, jsonl"},
+    {"file-name", 0, "TEXT", OPT_FILE_NAME, "files: only names containing TEXT"},
+    {"limit", 0, "N", OPT_LIMIT, "files: at most N entries (default 10; 0: all)"},
+    {"offset", 0, "N", OPT_OFFSET, "files: skip the first N entries"},
+    {"namespace", 0, "ORG", OPT_NAMESPACE, "with --image-name/--tag-name: as --image ORG/NAME:TAG"},
+    {"image-name", 0, "NAME", OPT_IMAGE_NAME, NULL},
+    {"tag-name", 0, "TAG", OPT_TAG_NAME, NULL},
+    {"image-id", 0, "ID", OPT_IMAGE_ID, "choose by image ID (as the API's path parameter)"},
+    {"max-files", 0, "N", OPT_MAX_FILES, "exit 3 when the image holds more files"},
+    {"max-size", 0, "SIZE", OPT_MAX_SIZE, "exit 3 above SIZE bytes (K/M/G, KiB/MiB/GiB)"},
+    {"max-wasted", 0, "SIZE", OPT_MAX_WASTED, "exit 3 above SIZE wasted bytes"},
+    {"min-efficiency", 0, "R", OPT_MIN_EFF, "exit 3 below efficiency R (0 to 1)"},
     {"help", 'h', NULL, OPT_HELP, "show this help and exit"},
     {"version", 'V', NULL, OPT_VERSION, "show versions of imgstat and its libraries"},
 };
@@ -36,12 +55,15 @@ static const struct opt opts[] = {
 void cli_help(FILE *f)
 {
     fputs("Usage: imgstat [OPTIONS] IMAGE\n"
+          "       imgstat files [OPTIONS] IMAGE\n"
           "File statistics of a saved container image, read offline.\n"
           "IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI\n"
           "image-layout directory, or - for a tarball on standard input.\n\n"
           "Options:\n",
           f);
     for (size_t i = 0; i < NOPTS; i++) {
+        if (!opts[i].help)
+            continue; /* described with the option before it */
         char left[64];
         snprintf(left, sizeof left, "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
                  opts[i].short_name ? opts[i].short_name : ' ', opts[i].short_name ? ", " : " ",
@@ -53,11 +75,12 @@ void cli_help(FILE *f)
           "Exit status:\n"
           "  0  success\n"
           "  1  the image could not be read, chosen or scanned (one line on stderr says why)\n"
-          "  2  usage error\n\n"
+          "  2  usage error\n"
+          "  3  a --max-*/--min-* limit was exceeded (the report is still printed)\n\n"
           "Examples:\n"
           "  docker save app:1 | imgstat -\n"
-          "  imgstat --image app:1 images.tar\n"
-          "  imgstat --platform linux/arm64 ./oci-layout\n",
+          "  imgstat --detail --format text --image app:1 images.tar\n"
+          "  imgstat files --file-name .so --limit 0 --format csv ./oci-layout\n",
           f);
 }
 
@@ -70,6 +93,34 @@ __attribute__((format(printf, 1, 2))) static int usage(const char *fmt, ...)
     va_end(ap);
     fputs("\nTry 'imgstat --help' for more information.\n", stderr);
     return EXIT_USAGE;
+}
+
+int cli_usage_error(const char *msg)
+{
+    return usage("%s", msg);
+}
+
+/* SIZE: digits with an optional K, M, G (powers of 1000) or KiB, MiB, GiB (of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    static const struct { const char *suffix; uint64_t mult; } units[] = {
+        {"", 1}, {"B", 1}, {"K", 1000}, {"KB", 1000}, {"M", 1000000}, {"MB", 1000000},
+        {"G", 1000000000}, {"GB", 1000000000}, {"KiB", 1024}, {"MiB", 1048576},
+        {"GiB", 1073741824}, {"T", 1000000000000}, {"TiB", 1099511627776},
+    };
+    size_t digits = strspn(s, "0123456789");
+    if (digits == 0 || digits > 19)
+        return -1;
+    uint64_t v = strtoull(s, NULL, 10);
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (strcmp(s + digits, units[i].suffix) == 0) {
+            if (v > UINT64_MAX / units[i].mult)
+                return -1;
+            *out = v * units[i].mult;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* Strict: digits only, no sign, no trailing text, within [lo, hi]. */
@@ -103,9 +154,19 @@ int cli_parse(int argc, char **argv, struct cli *c)
     }
     shorts[ns] = '\0';
     memset(c, 0, sizeof *c);
+    c->top = 10;
+    c->limit = 10;
+    const char *org = NULL, *name = NULL, *tag = NULL;
+    if (argc > 1 && strcmp(argv[1], "files") == 0) {
+        c->files_cmd = true;
+        argv++;
+        argc--;
+    }
     opterr = 0;
     int ch;
     unsigned long n;
+    uint64_t u;
+    char *end;
     while ((ch = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
         switch (ch) {
         case OPT_IMAGE: c->lib.image = optarg; break;
@@ -117,6 +178,58 @@ int cli_parse(int argc, char **argv, struct cli *c)
             c->lib.jobs = (unsigned)n;
             break;
         case OPT_LENIENT: c->lib.flags |= IMGSTAT_LENIENT; break;
+        case OPT_DETAIL: c->detail = true; break;
+        case OPT_TOP:
+            if (parse_uint(optarg, 0, 100000, &n) != 0)
+                return usage("--top '%s': expected a whole number from 0 to 100000", optarg);
+            c->top = n;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") == 0)
+                c->format = FMT_JSON;
+            else if (strcmp(optarg, "text") == 0)
+                c->format = FMT_TEXT;
+            else if (strcmp(optarg, "csv") == 0)
+                c->format = FMT_CSV;
+            else if (strcmp(optarg, "jsonl") == 0)
+                c->format = FMT_JSONL;
+            else
+                return usage("--format '%s': expected json, text, csv or jsonl", optarg);
+            break;
+        case OPT_FILE_NAME: c->file_name = optarg; break;
+        case OPT_LIMIT:
+        case OPT_OFFSET:
+            if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
+                return usage("--%s '%s': expected a whole number", ch == OPT_LIMIT ? "limit" : "offset",
+                             optarg);
+            *(ch == OPT_LIMIT ? &c->limit : &c->offset) = n;
+            break;
+        case OPT_NAMESPACE: org = optarg; break;
+        case OPT_IMAGE_NAME: name = optarg; break;
+        case OPT_TAG_NAME: tag = optarg; break;
+        case OPT_IMAGE_ID: c->lib.image = optarg; break;
+        case OPT_MAX_FILES:
+            if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
+                return usage("--max-files '%s': expected a whole number", optarg);
+            c->max_files = n;
+            c->max_files_set = true;
+            break;
+        case OPT_MAX_SIZE:
+        case OPT_MAX_WASTED:
+            if (parse_size(optarg, &u) != 0)
+                return usage("--%s '%s': expected a size such as 500M or 2GiB",
+                             ch == OPT_MAX_SIZE ? "max-size" : "max-wasted", optarg);
+            if (ch == OPT_MAX_SIZE)
+                c->max_size = u, c->max_size_set = true;
+            else
+                c->max_wasted = u, c->max_wasted_set = true;
+            break;
+        case OPT_MIN_EFF:
+            c->min_efficiency = strtod(optarg, &end);
+            if (!*optarg || *end || !(c->min_efficiency >= 0 && c->min_efficiency <= 1))
+                return usage("--min-efficiency '%s': expected a ratio from 0 to 1", optarg);
+            c->min_eff_set = true;
+            break;
         case 'h':
         case OPT_HELP: c->help = true; break;
         case 'V':
@@ -127,6 +240,19 @@ int cli_parse(int argc, char **argv, struct cli *c)
     }
     if (c->help || c->version)
         return EXIT_OK;
+    if (name || tag || org) {
+        if (!name)
+            return usage("--namespace and --tag-name need --image-name");
+        if (c->lib.image)
+            return usage("--image-name cannot be combined with --image or --image-id");
+        snprintf(c->ref, sizeof c->ref, "%s%s%s%s%s", org ? org : "", org ? "/" : "", name,
+                 tag ? ":" : "", tag ? tag : "");
+        c->lib.image = c->ref;
+    }
+    if (!c->files_cmd && (c->format == FMT_CSV || c->format == FMT_JSONL))
+        return usage("--format csv and jsonl are for 'imgstat files'");
+    if (c->lib.platform && !strchr(c->lib.platform, '/'))
+        return usage("--platform '%s': expected OS/ARCH[/VARIANT]", c->lib.platform);
     if (optind >= argc)
         return usage("no IMAGE given");
     if (argc - optind > 1)

@@ -65,6 +65,34 @@ struct imgstat_totals {
     uint64_t layers;         /* layers applied */
     uint64_t entries;        /* tar entries read in all layers */
     uint64_t warnings;       /* entries skipped (lenient mode, clamped "..") */
+    uint64_t layer_bytes;    /* bytes of every regular-file entry of every layer */
+};
+
+/* What one layer did to the view below it (imgstat_layer). */
+struct imgstat_layer_info {
+    const char *digest;      /* descriptor digest, or the member name (docker-save) */
+    const char *diff_id;     /* the config's rootfs.diff_ids entry, or NULL */
+    const char *media_type;  /* descriptor media type, or NULL */
+    const char *compression; /* "gzip", "zstd" or "none", from the bytes */
+    uint64_t compressed_bytes;   /* size of the blob */
+    uint64_t uncompressed_bytes; /* size of the tar stream read, to its end marker */
+    uint64_t entries;            /* tar entries, whiteouts included */
+    uint64_t files_added;        /* regular-file paths where none was below */
+    uint64_t files_replaced;     /* regular-file paths over a lower regular file */
+    uint64_t paths_removed;      /* paths hidden: whiteouts, opaque dirs, replaced subtrees */
+    uint64_t bytes_added, bytes_replaced; /* bytes of the files added, of the replacing files */
+    uint64_t bytes_removed;      /* bytes of the regular files hidden (per path) */
+};
+
+/* Who the chosen image is (imgstat_image). */
+struct imgstat_image_info {
+    const char *format;          /* "docker-archive", "oci" or "docker-legacy" */
+    const char *id;              /* image ID: the config digest, or NULL */
+    const char *manifest_digest; /* OCI manifest digest, or NULL */
+    const char *os, *arch, *variant;
+    const char *const *refs;     /* tags and ref names, as written */
+    uint64_t nrefs;
+    uint64_t nlayers;
 };
 
 typedef struct imgstat imgstat;
@@ -80,6 +108,18 @@ IMGSTAT_API const char *imgstat_errmsg(const imgstat *h);
 
 /* The first warning kept (e.g. what lenient mode skipped), or NULL. */
 IMGSTAT_API const char *imgstat_warning(const imgstat *h);
+
+/* The chosen image (after a successful imgstat_open), or NULL. */
+IMGSTAT_API const struct imgstat_image_info *imgstat_image(const imgstat *h);
+
+/* Layer i of the chosen image (after a successful imgstat_scan), or NULL. */
+IMGSTAT_API const struct imgstat_layer_info *imgstat_layer(const imgstat *h, uint64_t i);
+
+/* Call fn for every regular file of the final view (after imgstat_scan), in byte-wise order
+ * of the absolute path ("/etc/passwd"); path is valid during the call only.  A non-zero
+ * return from fn stops the walk and is returned. */
+typedef int (*imgstat_file_fn)(void *ctx, const char *path, uint64_t path_len, uint64_t size);
+IMGSTAT_API int imgstat_files(imgstat *h, imgstat_file_fn fn, void *ctx);
 
 IMGSTAT_API void imgstat_close(imgstat *h);
 

@@ -27,6 +27,8 @@
 #define SLAB_SIZE (1u << SLAB_BITS)
 #define SLAB_MASK (SLAB_SIZE - 1)
 #define ROOT 1u
+/* Longest path a listing builds: nodes sit at most TREE_MAX_DEPTH deep. */
+#define TREE_PATH_BUF (TREE_MAX_DEPTH * 64)
 
 struct node {
     uint32_t parent, first_child, next_sib, prev_sib;
@@ -59,6 +61,7 @@ struct tree {
     unsigned flags;
     struct arena names;
     struct imgstat_totals tot;
+    struct tree_layer_stats layer;
     uint64_t reg_inodes;
     char warning[ERR_MSG_MAX];
 };
@@ -256,6 +259,9 @@ static void node_drop(struct tree *t, uint32_t id)
     if (n->next_sib)
         N(t, n->next_sib)->prev_sib = n->prev_sib;
     count(t, n->type, n->ino ? I(t, n->ino)->size : 0, -1);
+    t->layer.paths_removed++;
+    if (n->type == ENT_REG)
+        t->layer.bytes_removed += I(t, n->ino)->size;
     if (n->ino)
         inode_unlink(t, n->ino);
     n->type = 0;
@@ -419,11 +425,15 @@ static int put_entry(struct tree *t, const struct layer_entry *ent, const char *
 {
     uint32_t old = lookup(t, dir, name, nlen);
     const char *stored = old ? N(t, old)->name : NULL;
+    bool was_file = false;
+    uint64_t old_size = 0;
     if (old) {
         if (N(t, old)->type == ENT_DIR && ent->type == ENT_DIR) {
             stamp_up(t, old);
             return IMGSTAT_OK;
         }
+        if ((was_file = N(t, old)->type == ENT_REG))
+            old_size = I(t, N(t, old)->ino)->size;
         remove_subtree(t, old); /* the name stays in the arena: reuse it */
     }
     if (!stored && !(stored = arena_strndup(&t->names, name, nlen)))
@@ -455,6 +465,15 @@ static int put_entry(struct tree *t, const struct layer_entry *ent, const char *
     if (!id)
         return err_nomem(e);
     stamp_up(t, id);
+    if (type == ENT_REG && was_file) { /* a replacement, not a removal */
+        t->layer.paths_removed--;
+        t->layer.bytes_removed -= old_size;
+        t->layer.files_replaced++;
+        t->layer.bytes_replaced += I(t, ino)->size;
+    } else if (type == ENT_REG) {
+        t->layer.files_added++;
+        t->layer.bytes_added += I(t, ino)->size;
+    }
     return IMGSTAT_OK;
 }
 
@@ -464,6 +483,9 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
     char path[PATH_MAX_BYTES + 1];
     bool clamped;
     t->tot.entries++;
+    t->layer.entries++;
+    if (ent->type == ENT_REG)
+        t->tot.layer_bytes += ent->size;
     long len = path_normalize(ent->path, ent->path_len, path, &clamped);
     if (len < 0)
         return err_set(e, IMGSTAT_ELIMIT, "member name of %zu bytes is longer than %d (PATH_MAX_BYTES)",
@@ -545,12 +567,80 @@ void tree_begin_layer(struct tree *t)
 {
     t->gen++;
     t->tot.layers++;
+    memset(&t->layer, 0, sizeof t->layer);
 }
 
 void tree_totals(const struct tree *t, struct imgstat_totals *out)
 {
     *out = t->tot;
     out->hardlinks = t->tot.files - t->reg_inodes;
+}
+
+const struct tree_layer_stats *tree_layer_stats(const struct tree *t)
+{
+    return &t->layer;
+}
+
+/* Children of a directory sorted so that a depth-first walk yields full paths in byte
+ * order: a directory sorts as "name/", since every path below it continues that way. */
+struct child_key {
+    const char *name;
+    uint32_t len, id;
+    bool dir;
+};
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const struct child_key *a = pa, *b = pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->name, b->name, n);
+    if (c)
+        return c;
+    int ca = a->len > n ? (unsigned char)a->name[n] : a->dir ? '/' : -1;
+    int cb = b->len > n ? (unsigned char)b->name[n] : b->dir ? '/' : -1;
+    return ca - cb;
+}
+
+static int walk_dir(const struct tree *t, uint32_t dir, char *path, size_t len, tree_file_fn fn,
+                    void *ctx)
+{
+    size_t n = 0;
+    for (uint32_t c = N(t, dir)->first_child; c; c = N(t, c)->next_sib)
+        n++;
+    if (n == 0)
+        return 0;
+    struct child_key *k = malloc(n * sizeof *k);
+    if (!k)
+        return IMGSTAT_ENOMEM;
+    n = 0;
+    for (uint32_t c = N(t, dir)->first_child; c; c = N(t, c)->next_sib)
+        k[n++] = (struct child_key){N(t, c)->name, N(t, c)->name_len, c, N(t, c)->type == ENT_DIR};
+    qsort(k, n, sizeof *k, key_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct node *c = N(t, k[i].id);
+        if (len + 1 + c->name_len > TREE_PATH_BUF)
+            continue; /* deeper than any path an entry can name */
+        path[len] = '/';
+        memcpy(path + len + 1, c->name, c->name_len);
+        size_t clen = len + 1 + c->name_len;
+        if (c->type == ENT_REG)
+            rc = fn(ctx, path, clen, I(t, c->ino)->size);
+        else if (c->type == ENT_DIR)
+            rc = walk_dir(t, k[i].id, path, clen, fn, ctx);
+    }
+    free(k);
+    return rc;
+}
+
+int tree_files(const struct tree *t, tree_file_fn fn, void *ctx)
+{
+    char *path = malloc(TREE_PATH_BUF + 1);
+    if (!path)
+        return IMGSTAT_ENOMEM;
+    int rc = walk_dir(t, ROOT, path, 0, fn, ctx);
+    free(path);
+    return rc;
 }
 
 const char *tree_first_warning(const struct tree *t)

@@ -36,6 +36,17 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e);
 /* The totals of the current view (layers and entries included). */
 void tree_totals(const struct tree *t, struct imgstat_totals *out);
 
+/* What the current layer did so far (reset by tree_begin_layer). */
+struct tree_layer_stats {
+    uint64_t entries, files_added, files_replaced, paths_removed;
+    uint64_t bytes_added, bytes_replaced, bytes_removed;
+};
+const struct tree_layer_stats *tree_layer_stats(const struct tree *t);
+
+/* Every regular file, in byte-wise order of its path, as "/a/b"; stops on fn's non-zero. */
+typedef int (*tree_file_fn)(void *ctx, const char *path, uint64_t len, uint64_t size);
+int tree_files(const struct tree *t, tree_file_fn fn, void *ctx);
+
 /* The first warning, or NULL; the count is in the totals. */
 const char *tree_first_warning(const struct tree *t);
 

@@ -33,6 +33,7 @@ static int dsave_config(struct source *s, struct plan *p, struct image *img, con
         err_set(&ce, IMGSTAT_EINPUT, "%s: expected a JSON object, got %s", name, json_kind(cfg));
     else {
         set_platform(p->arena, img, cfg, e);
+        plan_diff_ids(p->arena, img, cfg);
         const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(cfg, "rootfs");
         const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
         if (cJSON_IsArray(ids) && (size_t)cJSON_GetArraySize(ids) != img->nlayers)

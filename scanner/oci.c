@@ -181,6 +181,8 @@ static int oci_layers(struct oci_walk *w, struct image *img, const cJSON *layers
         l->digest = arena_strdup(w->plan->arena, json_str(d, "digest"));
         const char *mt = json_str(d, "mediaType");
         l->media_type = mt ? arena_strdup(w->plan->arena, mt) : NULL;
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(d, "size");
+        l->size = cJSON_IsNumber(size) && size->valuedouble > 0 ? (uint64_t)size->valuedouble : 0;
     }
     return IMGSTAT_OK;
 }
@@ -230,8 +232,10 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
         rc = desc_json(w, config, what, &cfg, e);
         if (rc == IMGSTAT_OK && !cfg)
             rc = set_unusable(w, img, e, "its config blob %s is missing", img->id);
-        else if (rc == IMGSTAT_OK)
+        else if (rc == IMGSTAT_OK) {
             set_platform(w->plan->arena, img, cfg, e);
+            plan_diff_ids(w->plan->arena, img, cfg);
+        }
     }
     cJSON_Delete(man);
     cJSON_Delete(cfg);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "err.h"
 #include "imgstat.h"
 
@@ -67,4 +69,20 @@ int plan_read(struct source *s, struct plan *p, struct err *e)
                        ? "not an OCI image layout (no index.json) nor an extracted docker save"
                        : "not a container image: no manifest.json, index.json or repositories "
                          "(a plain rootfs tarball?)");
+}
+
+void plan_diff_ids(struct arena *a, struct image *img, const void *config_json)
+{
+    const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(config_json, "rootfs");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
+    if (!cJSON_IsArray(ids) || (size_t)cJSON_GetArraySize(ids) != img->nlayers)
+        return;
+    size_t i = 0;
+    const cJSON *id;
+    cJSON_ArrayForEach(id, ids)
+    {
+        if (cJSON_IsString(id))
+            img->layers[i].diff_id = arena_strdup(a, id->valuestring);
+        i++;
+    }
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "source.h"
@@ -22,6 +23,8 @@ struct layer_ref {
     size_t data_len;
     const char *digest;        /* for messages: descriptor digest or member name */
     const char *media_type;    /* NULL when the format has none */
+    const char *diff_id;       /* the config's rootfs.diff_ids entry, or NULL */
+    uint64_t size;             /* descriptor size, or 0 when unknown */
 };
 
 struct image {
@@ -66,5 +69,8 @@ int plan_select(struct plan *p, const char *ref, const char *platform, struct im
 
 /* Parse "os/arch[/variant]"; IMGSTAT_EUSAGE when malformed. */
 int platform_check(const char *platform, struct err *e);
+
+/* Copy rootfs.diff_ids into the image's layers when the counts agree. */
+void plan_diff_ids(struct arena *a, struct image *img, const void *config_json);
 
 #endif

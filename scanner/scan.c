@@ -34,6 +34,9 @@ struct imgstat {
     struct arena arena;
     struct plan plan;
     struct image *chosen;
+    struct imgstat_image_info info;
+    struct imgstat_layer_info *layers; /* per layer, after imgstat_scan */
+    struct tree *tree;                 /* the final view, after imgstat_scan */
     char warning[ERR_MSG_MAX];
     bool has_warning;
 };
@@ -52,7 +55,13 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
         return e->code;
     if (src_open(&h->src, path, e) != IMGSTAT_OK || plan_read(h->src, &h->plan, e) != IMGSTAT_OK)
         return e->code;
-    return plan_select(&h->plan, h->opt.image, h->opt.platform, &h->chosen, e);
+    if (plan_select(&h->plan, h->opt.image, h->opt.platform, &h->chosen, e) != IMGSTAT_OK)
+        return e->code;
+    const struct image *img = h->chosen;
+    h->info = (struct imgstat_image_info){img->format, img->id, img->manifest_digest, img->os,
+                                          img->arch, img->variant, img->refs, img->nrefs,
+                                          img->nlayers};
+    return IMGSTAT_OK;
 }
 
 /*
@@ -71,6 +80,7 @@ struct layer_job {
     const struct layer_ref *ref;
     const struct member *m; /* NULL for inline data */
     struct rec_buf rec;
+    struct layer_meta meta;
     struct err err;
     int rc;
     enum job_state state;
@@ -89,8 +99,8 @@ static int decode(const struct source *src, struct layer_job *j, layer_sink sink
                   struct err *e)
 {
     if (j->ref->data)
-        return src_walk_memory(j->ref->data, j->ref->data_len, sink, ctx, e);
-    return src_walk_member(src, j->m, sink, ctx, e);
+        return src_walk_memory(j->ref->data, j->ref->data_len, sink, ctx, &j->meta, e);
+    return src_walk_member(src, j->m, sink, ctx, &j->meta, e);
 }
 
 static void *helper(void *arg)
@@ -146,6 +156,21 @@ static int merge_one(struct pipeline *p, size_t i, struct tree *t, struct err *e
     return rc;
 }
 
+static void layer_info(struct imgstat *h, const struct layer_job *j, size_t i, struct tree *t)
+{
+    const struct tree_layer_stats *ls = tree_layer_stats(t);
+    const struct layer_ref *r = j->ref;
+    uint64_t blob = r->data ? r->data_len : j->m ? j->m->size : r->size;
+    h->layers[i] = (struct imgstat_layer_info){
+        .digest = r->digest, .diff_id = r->diff_id, .media_type = r->media_type,
+        .compression = j->meta.compression ? j->meta.compression : "none",
+        .compressed_bytes = blob, .uncompressed_bytes = j->meta.tar_bytes,
+        .entries = ls->entries, .files_added = ls->files_added,
+        .files_replaced = ls->files_replaced, .paths_removed = ls->paths_removed,
+        .bytes_added = ls->bytes_added, .bytes_replaced = ls->bytes_replaced,
+        .bytes_removed = ls->bytes_removed};
+}
+
 static unsigned helpers_for(const struct imgstat *h, size_t nlayers)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -168,9 +193,12 @@ static int run_layers(struct imgstat *h, struct layer_job *v, size_t n, struct t
         if (pthread_create(&tid[started], NULL, helper, &p) != 0)
             break; /* fewer helpers is only slower */
     int rc = IMGSTAT_OK;
-    for (size_t i = 0; i < n && rc == IMGSTAT_OK; i++)
+    for (size_t i = 0; i < n && rc == IMGSTAT_OK; i++) {
         if ((rc = merge_one(&p, i, t, &h->err)) != IMGSTAT_OK)
             err_prefix(&h->err, "layer %zu of %zu (%s)", i + 1, n, v[i].ref->digest);
+        else
+            layer_info(h, &v[i], i, t);
+    }
     pthread_mutex_lock(&p.mu);
     p.stop = true;
     pthread_cond_broadcast(&p.cv);
@@ -190,8 +218,11 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
         return h ? (h->err.code ? h->err.code : IMGSTAT_EUSAGE) : IMGSTAT_EUSAGE;
     const struct image *img = h->chosen;
     struct layer_job *v = calloc(img->nlayers ? img->nlayers : 1, sizeof *v);
-    struct tree *t = tree_new(h->opt.flags);
-    int rc = v && t ? IMGSTAT_OK : err_nomem(&h->err);
+    tree_free(h->tree);
+    free(h->layers);
+    struct tree *t = h->tree = tree_new(h->opt.flags);
+    h->layers = calloc(img->nlayers ? img->nlayers : 1, sizeof *h->layers);
+    int rc = v && t && h->layers ? IMGSTAT_OK : err_nomem(&h->err);
     /* find every layer first: a missing blob is reported before any work */
     for (size_t i = 0; i < img->nlayers && rc == IMGSTAT_OK; i++) {
         v[i].ref = &img->layers[i];
@@ -208,9 +239,25 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
             h->has_warning = true;
         }
     }
-    tree_free(t);
     free(v);
     return rc;
+}
+
+const struct imgstat_image_info *imgstat_image(const imgstat *h)
+{
+    return h && h->chosen ? &h->info : NULL;
+}
+
+const struct imgstat_layer_info *imgstat_layer(const imgstat *h, uint64_t i)
+{
+    return h && h->layers && h->tree && i < h->chosen->nlayers ? &h->layers[i] : NULL;
+}
+
+int imgstat_files(imgstat *h, imgstat_file_fn fn, void *ctx)
+{
+    if (!h || !h->tree)
+        return IMGSTAT_EUSAGE;
+    return tree_files(h->tree, fn, ctx);
 }
 
 const char *imgstat_errmsg(const imgstat *h)
@@ -228,6 +275,8 @@ void imgstat_close(imgstat *h)
     if (!h)
         return;
     src_close(h->src);
+    tree_free(h->tree);
+    free(h->layers);
     plan_free(&h->plan);
     arena_free(&h->arena);
     free(h);

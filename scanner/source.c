@@ -25,6 +25,22 @@
 #include "reader.h"
 #include "walk.h"
 
+static const char *sniff(const unsigned char *b, size_t n);
+
+static const char *compression_of(const void *buf, size_t n)
+{
+    const char *c = sniff(buf, n);
+    return c ? c : "none";
+}
+
+static void set_meta(struct layer_meta *meta, const char *compression, struct archive *a)
+{
+    if (meta) {
+        meta->compression = compression;
+        meta->tar_bytes = (uint64_t)archive_filter_bytes(a, 0);
+    }
+}
+
 /* ---- the member table ---------------------------------------------------------------- */
 
 static struct member **bucket(struct source *s, const char *name)
@@ -225,6 +241,8 @@ static int record_member(struct source *s, struct archive *a, struct member *m, 
         rec_free(&m->rec);
     } else {
         m->recorded = true;
+        m->compression = compression_of(blk, len);
+        m->tar_bytes = (uint64_t)archive_filter_bytes(in, 0);
     }
     if (n.outer_failed)
         rc = err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
@@ -358,7 +376,10 @@ static int open_stream(struct source *s, int fd, struct err *e)
     int rc = IMGSTAT_OK;
     if (archive_read_open_fd(a, fd, 1024 * 1024) != ARCHIVE_OK) {
         const char *m = archive_error_string(a);
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", m ? m : "not a tar archive");
+        if (!m || strstr(m, "Unrecognized archive format"))
+            m = archive_filter_count(a) > 1 ? "compressed data that is not a tar archive"
+                                            : "not a tar archive, nor a gzip or zstd one";
+        rc = err_set(e, IMGSTAT_EINPUT, "%s", m);
     } else {
         rc = index_tar(s, a, e);
     }
@@ -528,7 +549,8 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
     return IMGSTAT_OK;
 }
 
-int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx, struct err *e)
+int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx,
+                    struct layer_meta *meta, struct err *e)
 {
     struct archive *a = layer_archive_new(e);
     if (!a)
@@ -538,6 +560,7 @@ int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx, str
         rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
     else
         rc = layer_walk(a, sink, ctx, e);
+    set_meta(meta, compression_of(buf, len), a);
     archive_read_free(a);
     return rc;
 }
@@ -553,9 +576,10 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
 }
 
 /* A member of a file (tarball or layout): ISA-L for gzip where built, else libarchive. */
-static int walk_file(int fd, const struct member *m, layer_sink sink, void *ctx, struct err *e)
+static int walk_file(int fd, const struct member *m, layer_sink sink, void *ctx,
+                     struct layer_meta *meta, struct err *e)
 {
-    unsigned char head[3] = {0};
+    unsigned char head[4] = {0};
     size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
     if (pread_full(fd, head, hn, m->offset, m->name, e) != IMGSTAT_OK)
         return e->code;
@@ -573,24 +597,30 @@ static int walk_file(int fd, const struct member *m, layer_sink sink, void *ctx,
     }
     if (rc == IMGSTAT_OK)
         rc = layer_walk(a, sink, ctx, e);
+    set_meta(meta, compression_of(head, hn), a);
     archive_read_free(a);
     range_fini(&rr);
     return rc;
 }
 
 int src_walk_member(const struct source *s, const struct member *m, layer_sink sink, void *ctx,
-                    struct err *e)
+                    struct layer_meta *meta, struct err *e)
 {
     if (m->data)
-        return src_walk_memory(m->data, (size_t)m->size, sink, ctx, e);
-    if (s->kind == SRC_STREAM)
+        return src_walk_memory(m->data, (size_t)m->size, sink, ctx, meta, e);
+    if (s->kind == SRC_STREAM) {
+        if (meta) {
+            meta->compression = m->compression;
+            meta->tar_bytes = m->tar_bytes;
+        }
         return rec_replay(&m->rec, sink, ctx, e);
+    }
     if (s->kind == SRC_TAR)
-        return walk_file(s->fd, m, sink, ctx, e);
+        return walk_file(s->fd, m, sink, ctx, meta, e);
     int fd = dir_open(s, m->name, e);
     if (fd < 0)
         return e->code ? e->code : err_sys(e, errno, "%s", m->name);
-    int rc = walk_file(fd, m, sink, ctx, e);
+    int rc = walk_file(fd, m, sink, ctx, meta, e);
     close(fd);
     return rc;
 }

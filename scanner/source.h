@@ -51,6 +51,8 @@ struct member {
     struct rec_buf rec;        /* decoded entries of a large tar member */
     bool recorded;             /* rec holds the complete layer */
     const char *why;           /* decode error, or why it is not a layer */
+    const char *compression;   /* of a recorded layer */
+    uint64_t tar_bytes;        /* of a recorded layer */
     struct member *hnext;
 };
 
@@ -83,12 +85,19 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
  * Not thread-safe (a directory source caches what it finds). */
 int src_layer(struct source *s, const char *name, const struct member **out, struct err *e);
 
-/* Decode a member found by src_layer() as a layer tar and emit its entries.
+/* What decoding a layer learnt besides its entries. */
+struct layer_meta {
+    const char *compression; /* "gzip", "zstd" or "none", from the bytes */
+    uint64_t tar_bytes;      /* uncompressed bytes read, to the tar end marker */
+};
+
+/* Decode a member found by src_layer() as a layer tar and emit its entries; meta may be NULL.
  * Thread-safe: several members of one source may be walked at once. */
 int src_walk_member(const struct source *s, const struct member *m, layer_sink sink, void *ctx,
-                    struct err *e);
+                    struct layer_meta *meta, struct err *e);
 
-/* Decode a layer held in memory (a descriptor's inline data). */
-int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx, struct err *e);
+/* Decode a layer held in memory (a descriptor's inline data); meta may be NULL. */
+int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx,
+                    struct layer_meta *meta, struct err *e);
 
 #endif

@@ -56,6 +56,31 @@ def check(case, code, out, err):
     return "; ".join(bad) or None
 
 
+def check_files(binary, case, base, extra, path):
+    """Compare `imgstat files --limit 0 --format jsonl` with the case's file list."""
+    want = []
+    with open(os.path.join(base, case["files"]), "rb") as f:
+        for line in f.read().split(b"\n"):
+            if line:
+                p, size = line.rsplit(b"\t", 1)
+                want.append((p, int(size)))
+    code, out, err = run([binary, "files", "--limit", "0", "--format", "jsonl"] + extra
+                         + case.get("args", []) + [path])
+    if code != 0:
+        return "files: exit %s: %s" % (code, err.strip()[-200:])
+    got = []
+    for line in out.splitlines():
+        d = json.loads(line)
+        got.append((d["file_path"].encode("utf-8", "surrogateescape"), d["size"]))
+    if got != want:
+        extra_paths = sorted(set(got) - set(want))[:3]
+        missing = sorted(set(want) - set(got))[:3]
+        return "files differ: %d vs %d entries; unexpected %r; missing %r; order %s" % (
+            len(got), len(want), extra_paths, missing,
+            "differs" if sorted(got) == sorted(want) else "-")
+    return None
+
+
 def main(argv):
     extra = []
     if "--" in argv:
@@ -75,6 +100,13 @@ def main(argv):
         runs = [("file", [binary] + args + [path], None)]
         if "--stdin" in opts and os.path.isfile(path) and case.get("stdin", True):
             runs.append(("stdin", [binary] + args + ["-"], path))
+        if "--files" in opts and case.get("files"):
+            why = check_files(binary, case, base, extra, path)
+            if why:
+                failed += 1
+                print("FAIL %s [files]: %s" % (case["name"], " ".join(why.split())[:300]))
+            else:
+                passed += 1
         for how, cmd, stdin_path in runs:
             why = check(case, *run(cmd, stdin_path))
             if why:

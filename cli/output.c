@@ -1,0 +1,381 @@
+#include "output.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+                 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || len > n || (len == 2 && s[0] < 0xc2))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+void json_string(FILE *f, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    putc('"', f);
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_len(s + i, len - i);
+        if (n == 1 && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\') {
+            putc(s[i], f);
+        } else if (n == 1 && (s[i] == '"' || s[i] == '\\')) {
+            fprintf(f, "\\%c", s[i]);
+        } else if (n > 1) {
+            fwrite(s + i, 1, n, f);
+        } else {
+            fprintf(f, "\\u%04x", s[i]);
+            n = 1;
+        }
+        i += n;
+    }
+    putc('"', f);
+}
+
+static void json_cstr(FILE *f, const char *s)
+{
+    if (s)
+        json_string(f, s, strlen(s));
+    else
+        fputs("null", f);
+}
+
+uint64_t wasted_bytes(const struct imgstat_totals *t)
+{
+    return t->layer_bytes > t->bytes ? t->layer_bytes - t->bytes : 0;
+}
+
+double efficiency(const struct imgstat_totals *t)
+{
+    return t->layer_bytes ? (double)t->bytes / (double)t->layer_bytes : 1.0;
+}
+
+/* ---- the N largest files (a min-heap of N) ---- */
+
+struct big {
+    uint64_t size;
+    char *path;
+};
+
+struct topn {
+    struct big *v;
+    size_t n, cap;
+};
+
+static void sift_down(struct big *v, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && v[l].size < v[m].size)
+            m = l;
+        if (r < n && v[r].size < v[m].size)
+            m = r;
+        if (m == i)
+            return;
+        struct big tmp = v[i];
+        v[i] = v[m];
+        v[m] = tmp;
+        i = m;
+    }
+}
+
+static int top_add(void *ctx, const char *path, uint64_t len, uint64_t size)
+{
+    struct topn *t = ctx;
+    if (t->cap == 0 || (t->n == t->cap && size <= t->v[0].size))
+        return 0;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return IMGSTAT_ENOMEM;
+    memcpy(copy, path, len);
+    copy[len] = '\0';
+    if (t->n == t->cap) {
+        free(t->v[0].path);
+        t->v[0] = (struct big){size, copy};
+        sift_down(t->v, t->n, 0);
+        return 0;
+    }
+    size_t i = t->n++;
+    t->v[i] = (struct big){size, copy};
+    while (i > 0 && t->v[(i - 1) / 2].size > t->v[i].size) {
+        struct big tmp = t->v[i];
+        t->v[i] = t->v[(i - 1) / 2];
+        t->v[(i - 1) / 2] = tmp;
+        i = (i - 1) / 2;
+    }
+    return 0;
+}
+
+static int big_cmp(const void *a, const void *b)
+{
+    const struct big *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return strcmp(x->path, y->path);
+}
+
+/* ---- the stats report ---- */
+
+static void platform_str(const struct imgstat_image_info *im, char *buf, size_t cap)
+{
+    if (im->os && im->arch)
+        snprintf(buf, cap, "%s/%s%s%s", im->os, im->arch, im->variant ? "/" : "",
+                 im->variant ? im->variant : "");
+    else
+        buf[0] = '\0';
+}
+
+static void json_layers(FILE *f, imgstat *h, uint64_t n)
+{
+    fputs(", \"layers\": [", f);
+    for (uint64_t i = 0; i < n; i++) {
+        const struct imgstat_layer_info *l = imgstat_layer(h, i);
+        fputs(i ? ", {\"digest\": " : "{\"digest\": ", f);
+        json_cstr(f, l->digest);
+        fputs(", \"diff_id\": ", f);
+        json_cstr(f, l->diff_id);
+        fputs(", \"media_type\": ", f);
+        json_cstr(f, l->media_type);
+        fputs(", \"compression\": ", f);
+        json_cstr(f, l->compression);
+        fprintf(f,
+                ", \"compressed_bytes\": %" PRIu64 ", \"uncompressed_bytes\": %" PRIu64
+                ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64
+                ", \"bytes_added\": %" PRIu64 ", \"files_replaced\": %" PRIu64
+                ", \"bytes_replaced\": %" PRIu64 ", \"paths_removed\": %" PRIu64
+                ", \"bytes_removed\": %" PRIu64 "}",
+                l->compressed_bytes, l->uncompressed_bytes, l->entries, l->files_added,
+                l->bytes_added, l->files_replaced, l->bytes_replaced, l->paths_removed,
+                l->bytes_removed);
+    }
+    fputc(']', f);
+}
+
+static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+{
+    const struct imgstat_image_info *im = imgstat_image(h);
+    char plat[200];
+    platform_str(im, plat, sizeof plat);
+    fputs(", \"image\": {\"format\": ", f);
+    json_cstr(f, im->format);
+    fputs(", \"image_id\": ", f);
+    json_cstr(f, im->id);
+    fputs(", \"manifest_digest\": ", f);
+    json_cstr(f, im->manifest_digest);
+    fputs(", \"refs\": [", f);
+    for (uint64_t i = 0; i < im->nrefs; i++) {
+        if (i)
+            fputs(", ", f);
+        json_cstr(f, im->refs[i]);
+    }
+    fputs("], \"platform\": ", f);
+    json_cstr(f, plat[0] ? plat : NULL);
+    fprintf(f,
+            "}, \"dirs\": %" PRIu64 ", \"symlinks\": %" PRIu64 ", \"hardlinks\": %" PRIu64
+            ", \"devices\": %" PRIu64 ", \"fifos\": %" PRIu64
+            ", \"total_files_size_per_path\": %" PRIu64 ", \"layer_files_size\": %" PRIu64
+            ", \"wasted_bytes\": %" PRIu64 ", \"efficiency\": %.6f",
+            t->dirs, t->symlinks, t->hardlinks, t->devices, t->fifos, t->bytes_per_path,
+            t->layer_bytes, wasted_bytes(t), efficiency(t));
+    json_layers(f, h, im->nlayers);
+    struct topn top = {calloc(c->top ? c->top : 1, sizeof(struct big)), 0, c->top};
+    int rc = top.v ? imgstat_files(h, top_add, &top) : IMGSTAT_ENOMEM;
+    qsort(top.v, top.n, sizeof *top.v, big_cmp);
+    fputs(", \"largest_files\": [", f);
+    for (size_t i = 0; i < top.n; i++) {
+        fputs(i ? ", {\"file_path\": " : "{\"file_path\": ", f);
+        json_string(f, top.v[i].path, strlen(top.v[i].path));
+        fprintf(f, ", \"size\": %" PRIu64 "}", top.v[i].size);
+        free(top.v[i].path);
+    }
+    fputc(']', f);
+    free(top.v);
+    return rc;
+}
+
+/* Human units for text output only; JSON always carries exact integers. */
+static const char *human(uint64_t v, char *buf, size_t cap)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 6) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", d, unit[u]);
+    return buf;
+}
+
+/* Names in text output: printable ASCII and UTF-8 as they are, other bytes as \xHH. */
+static void text_name(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_len(p + i, len - i);
+        if (n == 1 && p[i] >= 0x20 && p[i] < 0x7f)
+            putc(p[i], f);
+        else if (n > 1)
+            fwrite(p + i, 1, n, f);
+        else {
+            fprintf(f, "\\x%02x", p[i]);
+            n = 1;
+        }
+        i += n;
+    }
+}
+
+static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+{
+    const struct imgstat_image_info *im = imgstat_image(h);
+    char a[32], b[32], plat[200];
+    platform_str(im, plat, sizeof plat);
+    fputs("Image:      ", f);
+    text_name(f, im->nrefs ? im->refs[0] : im->id ? im->id : "(unnamed)");
+    fprintf(f, "\nFormat:     %s%s%s\n", im->format, plat[0] ? ", " : "", plat);
+    if (im->id)
+        fprintf(f, "Image ID:   %s\n", im->id);
+    fprintf(f, "Files:      %" PRIu64 " (%s, %s counting every hard-link name)\n", t->files,
+            human(t->bytes, a, sizeof a), human(t->bytes_per_path, b, sizeof b));
+    fprintf(f, "Other:      %" PRIu64 " directories, %" PRIu64 " symlinks, %" PRIu64
+               " hard-link names, %" PRIu64 " devices, %" PRIu64 " fifos\n",
+            t->dirs, t->symlinks, t->hardlinks, t->devices, t->fifos);
+    fprintf(f, "Wasted:     %s (efficiency %.1f%%)\n", human(wasted_bytes(t), a, sizeof a),
+            100 * efficiency(t));
+    if (!c->detail)
+        return IMGSTAT_OK;
+    fprintf(f, "\n  #  %-12s %-5s %10s %10s %8s %8s %8s %8s\n", "layer", "comp", "blob", "tar",
+            "entries", "added", "replaced", "removed");
+    for (uint64_t i = 0; i < im->nlayers; i++) {
+        const struct imgstat_layer_info *l = imgstat_layer(h, i);
+        const char *d = l->digest ? l->digest : "";
+        const char *colon = strchr(d, ':');
+        fprintf(f, "%3" PRIu64 "  %-12.12s %-5s %10s", i + 1, colon ? colon + 1 : d,
+                l->compression, human(l->compressed_bytes, a, sizeof a));
+        fprintf(f, " %10s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+                human(l->uncompressed_bytes, b, sizeof b), l->entries, l->files_added,
+                l->files_replaced, l->paths_removed);
+    }
+    return IMGSTAT_OK;
+}
+
+int report_stats(const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+{
+    FILE *f = stdout;
+    int rc = IMGSTAT_OK;
+    if (c->format == FMT_TEXT) {
+        rc = text_report(f, c, h, t);
+    } else {
+        fprintf(f, "{\"total_files_num\": %" PRIu64 ", \"total_files_size\": %" PRIu64, t->files,
+                t->bytes);
+        if (c->detail)
+            rc = json_detail(f, c, h, t);
+        fputs("}\n", f);
+    }
+    return rc;
+}
+
+/* ---- the file list ---- */
+
+struct lister {
+    const struct cli *c;
+    FILE *f;
+    uint64_t matched, printed;
+    bool count_only;
+};
+
+static const char *base_of(const char *path, size_t len, size_t *blen)
+{
+    size_t i = len;
+    while (i > 0 && path[i - 1] != '/')
+        i--;
+    *blen = len - i;
+    return path + i;
+}
+
+static bool name_match(const char *name, size_t len, const char *want)
+{
+    size_t wl = strlen(want);
+    if (wl == 0)
+        return true;
+    for (size_t i = 0; i + wl <= len; i++)
+        if (memcmp(name + i, want, wl) == 0)
+            return true;
+    return false;
+}
+
+static void csv_field(FILE *f, const char *s, size_t len)
+{
+    putc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            putc('"', f);
+        putc(s[i], f);
+    }
+    putc('"', f);
+}
+
+static int list_one(void *ctx, const char *path, uint64_t len, uint64_t size)
+{
+    struct lister *l = ctx;
+    size_t blen;
+    const char *base = base_of(path, len, &blen);
+    if (l->c->file_name && !name_match(base, blen, l->c->file_name))
+        return 0;
+    uint64_t idx = l->matched++;
+    if (l->count_only || idx < l->c->offset || (l->c->limit && l->printed >= l->c->limit))
+        return 0;
+    FILE *f = l->f;
+    switch (l->c->format) {
+    case FMT_CSV:
+        csv_field(f, base, blen);
+        putc(',', f);
+        csv_field(f, path, len);
+        fprintf(f, ",%" PRIu64 "\n", size);
+        break;
+    case FMT_TEXT:
+        fprintf(f, "%12" PRIu64 "  ", size);
+        text_name(f, path);
+        putc('\n', f);
+        break;
+    default:
+        if (l->c->format == FMT_JSON && l->printed)
+            fputs(", ", f);
+        fputs("{\"file_name\": ", f);
+        json_string(f, base, blen);
+        fputs(", \"file_path\": ", f);
+        json_string(f, path, len);
+        fprintf(f, ", \"size\": %" PRIu64 "}", size);
+        if (l->c->format == FMT_JSONL)
+            putc('\n', f);
+    }
+    l->printed++;
+    return ferror(f) ? IMGSTAT_ESYS : 0;
+}
+
+int report_files(const struct cli *c, imgstat *h)
+{
+    struct lister l = {c, stdout, 0, 0, false};
+    int rc = IMGSTAT_OK;
+    if (c->format == FMT_JSON) {
+        /* the API puts total_num first: count once, then list the page */
+        l.count_only = true;
+        if ((rc = imgstat_files(h, list_one, &l)) != 0)
+            return rc;
+        fprintf(stdout, "{\"total_num\": %" PRIu64 ", \"data_list\": [", l.matched);
+        l = (struct lister){c, stdout, 0, 0, false};
+        rc = imgstat_files(h, list_one, &l);
+        fputs("]}\n", stdout);
+        return rc;
+    }
+    if (c->format == FMT_CSV)
+        fputs("file_name,file_path,size\n", stdout);
+    return imgstat_files(h, list_one, &l);
+}

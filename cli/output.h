@@ -1,0 +1,27 @@
+/*
+ * output: the reports, in the API's JSON shapes (integers printed exactly, never
+ * through doubles), as aligned text for people, and as CSV/JSON Lines for file lists.
+ */
+#ifndef IMGSTAT_OUTPUT_H
+#define IMGSTAT_OUTPUT_H
+
+#include <stdio.h>
+
+#include "imgstat.h"
+#include "options.h"
+
+/* A string as JSON: UTF-8 passes through; control characters and bytes that are not
+ * UTF-8 become \u00XX escapes (names are raw bytes; JSON must be UTF-8). */
+void json_string(FILE *f, const char *s, size_t len);
+
+/* The files-statistics report (with --detail, everything imgstat knows). */
+int report_stats(const struct cli *c, imgstat *h, const struct imgstat_totals *t);
+
+/* The file-list report (`imgstat files`). */
+int report_files(const struct cli *c, imgstat *h);
+
+/* Wasted bytes and efficiency, as --detail and the gates define them. */
+uint64_t wasted_bytes(const struct imgstat_totals *t);
+double efficiency(const struct imgstat_totals *t);
+
+#endif
