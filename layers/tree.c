@@ -63,7 +63,18 @@ struct tree {
     struct imgstat_totals tot;
     struct tree_layer_stats layer;
     uint64_t reg_inodes;
+    struct plnk *plnk; /* this layer's AUFS hard-link targets */
+    size_t nplnk, plnk_cap;
     char warning[ERR_MSG_MAX];
+};
+
+/* A regular file under /.wh..wh.plnk/: AUFS kept hard-link targets there; moby skips the
+ * directory but lets links in the same layer bind to these files (go-archive aufsHardlinks). */
+#define AUFS_PLNK ".wh..wh.plnk/"
+struct plnk {
+    const char *name;
+    size_t len;
+    uint32_t ino;
 };
 
 enum res { RES_OK = 0, RES_MISSING, RES_NOTDIR, RES_LOOP, RES_DEEP, RES_NOMEM };
@@ -387,10 +398,52 @@ static int resolve_error(struct tree *t, struct err *e, const char *path, enum r
     }
 }
 
-/* The node a hard link names: root-relative, parents followed, last component not. */
-static int link_target(struct tree *t, const struct layer_entry *ent, const char *path,
-                       uint32_t *out, struct err *e)
+static uint32_t plnk_find(const struct tree *t, const char *p, size_t len)
 {
+    for (size_t i = 0; i < t->nplnk; i++)
+        if (t->plnk[i].len == len && memcmp(t->plnk[i].name, p, len) == 0)
+            return t->plnk[i].ino;
+    return 0;
+}
+
+static int plnk_add(struct tree *t, const char *p, size_t len, uint64_t size, struct err *e)
+{
+    if (t->nplnk == t->plnk_cap) {
+        size_t cap = t->plnk_cap ? 2 * t->plnk_cap : 16;
+        struct plnk *v = realloc(t->plnk, cap * sizeof *v);
+        if (!v)
+            return err_nomem(e);
+        t->plnk = v;
+        t->plnk_cap = cap;
+    }
+    const char *name = arena_strndup(&t->names, p, len);
+    uint32_t ino = name ? inode_new(t, ENT_REG, size) : 0;
+    if (!ino)
+        return err_nomem(e);
+    t->plnk[t->nplnk++] = (struct plnk){name, len, ino};
+    return IMGSTAT_OK;
+}
+
+/* Forget the layer's AUFS link targets; those no name took are freed. */
+static void plnk_reset(struct tree *t)
+{
+    for (size_t i = 0; i < t->nplnk; i++) {
+        struct inode *in = I(t, t->plnk[i].ino);
+        if (in->nlink == 0) {
+            in->nlink = 1;
+            in->type = 0; /* not counted: it never had a name */
+            inode_unlink(t, t->plnk[i].ino);
+        }
+    }
+    t->nplnk = 0;
+}
+
+/* The inode a hard link names: root-relative, parents followed, last component not. */
+static int link_target(struct tree *t, const struct layer_entry *ent, const char *path,
+                       uint32_t *ino_out, struct err *e)
+{
+    uint32_t target = 0, *out = &target;
+    *ino_out = 0;
     char lp[PATH_MAX_BYTES + 1];
     bool clamped;
     long len = path_normalize(ent->link, ent->link_len, lp, &clamped);
@@ -403,6 +456,9 @@ static int link_target(struct tree *t, const struct layer_entry *ent, const char
     unsigned depth = 0, hops = 0;
     enum res r = resolve(t, &dir, &depth, lp, plen, false, &hops);
     *out = 0;
+    if ((size_t)len > sizeof AUFS_PLNK - 1 && memcmp(lp, AUFS_PLNK, sizeof AUFS_PLNK - 1) == 0 &&
+        (*ino_out = plnk_find(t, lp, (size_t)len)))
+        return IMGSTAT_OK;
     if (r == RES_OK && len > 0)
         *out = lookup(t, dir, lp + len - blen, blen);
     if (r == RES_DEEP || r == RES_NOMEM || r == RES_LOOP)
@@ -412,10 +468,9 @@ static int link_target(struct tree *t, const struct layer_entry *ent, const char
         snprintf(what, sizeof what, "hard link to missing '%s'", lp);
         return conflict(t, e, path, what);
     }
-    if (N(t, *out)->type == ENT_DIR) {
-        *out = 0;
+    if (N(t, *out)->type == ENT_DIR)
         return conflict(t, e, path, "hard link to a directory");
-    }
+    *ino_out = N(t, *out)->ino;
     return IMGSTAT_OK;
 }
 
@@ -442,11 +497,9 @@ static int put_entry(struct tree *t, const struct layer_entry *ent, const char *
     uint8_t type = ent->type;
     uint32_t ino = 0;
     if (type == ENT_HARDLINK) {
-        uint32_t target;
-        int rc = link_target(t, ent, path, &target, e);
-        if (rc != IMGSTAT_OK || !target)
+        int rc = link_target(t, ent, path, &ino, e);
+        if (rc != IMGSTAT_OK || !ino)
             return rc;
-        ino = N(t, target)->ino;
         type = I(t, ino)->type;
     } else if (type != ENT_DIR) {
         if (!(ino = inode_new(t, type, type == ENT_REG ? ent->size : 0)))
@@ -502,8 +555,12 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
     const char *base = path + len - blen;
     if (blen > UINT16_MAX)
         return err_set(e, IMGSTAT_ELIMIT, "'%s': name segment too long", path);
-    if (kind == WH_AUFS)
+    if (kind == WH_AUFS) {
+        if (ent->type == ENT_REG && (size_t)len > sizeof AUFS_PLNK - 1 &&
+            memcmp(path, AUFS_PLNK, sizeof AUFS_PLNK - 1) == 0)
+            return plnk_add(t, path, (size_t)len, ent->size, e);
         return IMGSTAT_OK;
+    }
     if (kind == WH_BARE)
         return conflict(t, e, path, "whiteout '.wh.' names no file");
 
@@ -556,6 +613,7 @@ void tree_free(struct tree *t)
 {
     if (!t)
         return;
+    free(t->plnk);
     slabs_free(&t->nodes);
     slabs_free(&t->inodes);
     free(t->buckets);
@@ -565,6 +623,7 @@ void tree_free(struct tree *t)
 
 void tree_begin_layer(struct tree *t)
 {
+    plnk_reset(t);
     t->gen++;
     t->tot.layers++;
     memset(&t->layer, 0, sizeof t->layer);
