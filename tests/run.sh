@@ -10,8 +10,8 @@ fi
 ninja -C "$build" >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 log=$(mktemp)
 meson test -C "$build" --print-errorlogs --num-processes 2 "${@:2}" 2>&1 | tee "$log" | grep -E '^ *[0-9]+/[0-9]+ |FAIL|^N?[0-9]+ passed'
-ok=$(awk '/^Ok:/ {print $2}' "$log"); fail=$(awk '/^Fail:/ {print $2}' "$log")
-timeout=$(awk '/^Timeout:/ {print $2}' "$log"); xpass=$(awk '/^Unexpected Pass:/ {print $2}' "$log")
+ok=$(awk '/^Ok:/ {print $NF}' "$log"); fail=$(awk '/^Fail:/ {print $NF}' "$log")
+timeout=$(awk '/^Timeout:/ {print $NF}' "$log"); xpass=$(awk '/^Unexpected Pass:/ {print $NF}' "$log")
 rm -f "$log"
 failed=$(( ${fail:-1} + ${timeout:-0} + ${xpass:-0} ))
 echo "${ok:-0} passed, ${failed} failed"
