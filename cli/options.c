@@ -14,7 +14,7 @@
 enum opt_id {
     OPT_IMAGE = 1000, OPT_PLATFORM, OPT_JOBS, OPT_LENIENT, OPT_DETAIL, OPT_TOP, OPT_FORMAT,
     OPT_FILE_NAME, OPT_LIMIT, OPT_OFFSET, OPT_NAMESPACE, OPT_IMAGE_NAME, OPT_TAG_NAME,
-    OPT_IMAGE_ID, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
+    OPT_IMAGE_ID, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
 };
 
 struct opt {
@@ -27,28 +27,33 @@ struct opt {
 
 static const struct opt opts[] = {
     {"image", 0, "REF", OPT_IMAGE,
-     "choose the image: NAME:TAG, ref name, image ID (>= 12 hex), manifest digest"},
+     "NAME:TAG, ref name, image ID (>= 12 hex) or manifest digest"},
     {"platform", 0, "OS/ARCH[/VAR]", OPT_PLATFORM,
-     "choose from a multi-platform index (default: the host's)"},
+     "from a multi-platform index (default: the host's)"},
     {"jobs", 'j', "N", OPT_JOBS, "layers decoded at once (default: online CPUs)"},
     {"lenient", 0, NULL, OPT_LENIENT,
-     "warn and skip broken entries (hard link to nothing, file as parent, bare .wh.)"},
-    {"detail", 0, NULL, OPT_DETAIL, "add identity, counts, per-layer effects, wasted bytes"},
-    {"top", 0, "N", OPT_TOP, "with --detail: the N largest files (default 10)"},
-    {"format", 0, "FMT", OPT_FORMAT, "json (default), text; files: also csv, jsonl"},
-    {"file-name", 0, "TEXT", OPT_FILE_NAME, "files: only names containing TEXT"},
-    {"limit", 0, "N", OPT_LIMIT, "files: at most N entries (default 10; 0: all)"},
-    {"offset", 0, "N", OPT_OFFSET, "files: skip the first N entries"},
-    {"namespace", 0, "ORG", OPT_NAMESPACE, "with --image-name/--tag-name: as --image ORG/NAME:TAG"},
+     "warn and skip entries that cannot be applied"},
+    {"verify", 0, NULL, OPT_VERIFY,
+     "check every blob's digest and every diff_id"},
+    {"max-layer-bytes", 0, "SIZE", OPT_MAX_LAYER_BYTES,
+     "stop a layer beyond SIZE (default 1TiB, 0: none)"},
+    {"detail", 0, NULL, OPT_DETAIL, "identity, counts, layers, wasted bytes"},
+    {"top", 0, "N", OPT_TOP, "with --detail: N largest files (default 10)"},
+    {"format", 0, "FMT", OPT_FORMAT, "json, text; files: also csv, jsonl"},
+    {"file-name", 0, "TEXT", OPT_FILE_NAME, "files: names containing TEXT"},
+    {"limit", 0, "N", OPT_LIMIT, "files: N entries (10; csv/jsonl: 0 = all)"},
+    {"offset", 0, "N", OPT_OFFSET, "files: skip N entries"},
+    {"namespace", 0, "ORG", OPT_NAMESPACE, "--image-name NAME --tag-name TAG: as\n"
+     "                               --image ORG/NAME:TAG"},
     {"image-name", 0, "NAME", OPT_IMAGE_NAME, NULL},
     {"tag-name", 0, "TAG", OPT_TAG_NAME, NULL},
-    {"image-id", 0, "ID", OPT_IMAGE_ID, "choose by image ID (as the API's path parameter)"},
-    {"max-files", 0, "N", OPT_MAX_FILES, "exit 3 when the image holds more files"},
-    {"max-size", 0, "SIZE", OPT_MAX_SIZE, "exit 3 above SIZE bytes (K/M/G, KiB/MiB/GiB)"},
+    {"image-id", 0, "ID", OPT_IMAGE_ID, "as the API's path parameter"},
+    {"max-files", 0, "N", OPT_MAX_FILES, "exit 3 above N files"},
+    {"max-size", 0, "SIZE", OPT_MAX_SIZE, "exit 3 above SIZE bytes (K, M, G, KiB, MiB, GiB)"},
     {"max-wasted", 0, "SIZE", OPT_MAX_WASTED, "exit 3 above SIZE wasted bytes"},
     {"min-efficiency", 0, "R", OPT_MIN_EFF, "exit 3 below efficiency R (0 to 1)"},
-    {"help", 'h', NULL, OPT_HELP, "show this help and exit"},
-    {"version", 'V', NULL, OPT_VERSION, "show versions of imgstat and its libraries"},
+    {"help", 'h', NULL, OPT_HELP, "this help"},
+    {"version", 'V', NULL, OPT_VERSION, "versions of imgstat and its libraries"},
 };
 #define NOPTS (sizeof opts / sizeof *opts)
 
@@ -58,7 +63,7 @@ void cli_help(FILE *f)
           "       imgstat files [OPTIONS] IMAGE\n"
           "File statistics of a saved container image, read offline.\n"
           "IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI\n"
-          "image-layout directory, or - for a tarball on standard input.\n\n"
+          "image-layout directory, or - for a tarball on standard input.\n"
           "Options:\n",
           f);
     for (size_t i = 0; i < NOPTS; i++) {
@@ -70,13 +75,12 @@ void cli_help(FILE *f)
                  opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
         fprintf(f, "  %-28s %s\n", opts[i].short_name ? left : left + 2, opts[i].help);
     }
-    fputs("\nOutput: {\"total_files_num\": N, \"total_files_size\": N} on stdout: regular files\n"
-          "of the final filesystem (each hard-link name counted) and their bytes (once per inode).\n\n"
+    fputs("\nPrints {\"total_files_num\": N, \"total_files_size\": N}; imgstat(1) says more.\n"
           "Exit status:\n"
           "  0  success\n"
-          "  1  the image could not be read, chosen or scanned (one line on stderr says why)\n"
+          "  1  the image could not be read, chosen or scanned (stderr says why)\n"
           "  2  usage error\n"
-          "  3  a --max-*/--min-* limit was exceeded (the report is still printed)\n\n"
+          "  3  a gate (--max-files, --max-size, --max-wasted, --min-efficiency) failed\n\n"
           "Examples:\n"
           "  docker save app:1 | imgstat -\n"
           "  imgstat --detail --format text --image app:1 images.tar\n"
@@ -179,6 +183,13 @@ int cli_parse(int argc, char **argv, struct cli *c)
             break;
         case OPT_LENIENT: c->lib.flags |= IMGSTAT_LENIENT; break;
         case OPT_DETAIL: c->detail = true; break;
+        case OPT_VERIFY: c->lib.flags |= IMGSTAT_VERIFY; break;
+        case OPT_MAX_LAYER_BYTES:
+            if (parse_size(optarg, &u) != 0)
+                return usage("--max-layer-bytes '%s': expected a size such as 500M or 2GiB",
+                             optarg);
+            c->lib.max_layer_bytes = u ? u : UINT64_MAX;
+            break;
         case OPT_TOP:
             if (parse_uint(optarg, 0, 100000, &n) != 0)
                 return usage("--top '%s': expected a whole number from 0 to 100000", optarg);
@@ -203,6 +214,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
                 return usage("--%s '%s': expected a whole number", ch == OPT_LIMIT ? "limit" : "offset",
                              optarg);
             *(ch == OPT_LIMIT ? &c->limit : &c->offset) = n;
+            c->limit_set |= ch == OPT_LIMIT;
             break;
         case OPT_NAMESPACE: org = optarg; break;
         case OPT_IMAGE_NAME: name = optarg; break;
@@ -251,6 +263,12 @@ int cli_parse(int argc, char **argv, struct cli *c)
     }
     if (!c->files_cmd && (c->format == FMT_CSV || c->format == FMT_JSONL))
         return usage("--format csv and jsonl are for 'imgstat files'");
+    if (c->files_cmd && (c->max_files_set || c->max_size_set || c->max_wasted_set ||
+                         c->min_eff_set || c->detail))
+        return usage("--detail, --max-* and --min-efficiency are for the statistics report");
+    /* the API pages 10 at a time; the streaming formats list everything unless told */
+    if (c->files_cmd && !c->limit_set && (c->format == FMT_CSV || c->format == FMT_JSONL))
+        c->limit = 0;
     if (c->lib.platform && !strchr(c->lib.platform, '/'))
         return usage("--platform '%s': expected OS/ARCH[/VARIANT]", c->lib.platform);
     if (optind >= argc)

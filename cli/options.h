@@ -29,6 +29,7 @@ struct cli {
     uint64_t top;                 /* --top N largest files in --detail */
     const char *file_name;        /* files: substring filter of the base name */
     uint64_t limit, offset;       /* files: paging (limit 0: all) */
+    bool limit_set;
     char ref[1024];               /* --namespace/--image-name/--tag-name composed */
     bool max_files_set, max_size_set, max_wasted_set, min_eff_set;
     uint64_t max_files, max_size, max_wasted;

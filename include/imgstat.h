@@ -44,12 +44,19 @@ enum imgstat_code {
 /* Flags for imgstat_options.flags. */
 #define IMGSTAT_LENIENT 0x1u /* merge conflicts (missing hard-link target, file as
                                 parent, bare ".wh.", symlink loop) warn and skip */
+#define IMGSTAT_VERIFY 0x2u  /* check every blob read against its digest, and every
+                                layer's tar stream against the config's diff_ids */
+
+/* Uncompressed bytes one layer may expand to unless max_layer_bytes says otherwise:
+ * far above real layers, it only stops decompression bombs. */
+#define IMGSTAT_DEFAULT_MAX_LAYER_BYTES (UINT64_C(1) << 40)
 
 struct imgstat_options {
     const char *image;    /* REF: tag, ref name, image ID (prefix), manifest digest */
     const char *platform; /* "OS/ARCH[/VARIANT]"; NULL: the host's, if it decides */
     unsigned jobs;        /* layers decoded at once; 0: online CPUs; 1: no threads */
-    unsigned flags;       /* IMGSTAT_LENIENT */
+    unsigned flags;       /* IMGSTAT_LENIENT, IMGSTAT_VERIFY */
+    uint64_t max_layer_bytes; /* 0: IMGSTAT_DEFAULT_MAX_LAYER_BYTES; UINT64_MAX: none */
 };
 
 /* What the final filesystem holds. */

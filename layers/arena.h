@@ -21,7 +21,7 @@ struct arena {
 void *arena_alloc(struct arena *a, size_t n);
 void *arena_zalloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
-char *arena_strdup(struct arena *a, const char *s);
+char *arena_strdup(struct arena *a, const char *s); /* NULL for NULL */
 void *arena_memdup(struct arena *a, const void *p, size_t n);
 void arena_free(struct arena *a);
 

@@ -14,8 +14,7 @@
 
 struct err;
 
-/* A reader for layer blobs: tar (any dialect) or empty, raw, gzip or zstd.
- * Only built-in decoders: no external programs on untrusted data.  NULL + e on failure. */
+/* A reader for layer tars (any dialect, or empty), already decompressed.  NULL + e on failure. */
 struct archive *layer_archive_new(struct err *e);
 
 /* Emit every entry of an opened layer to sink; stops at the tar end marker. */

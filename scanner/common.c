@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "digest.h"
 #include "err.h"
 #include "imgstat.h"
 #include "path.h"
@@ -110,4 +111,29 @@ bool digest_valid(const char *d)
     if (alen == 6 && strncmp(d, "sha512", 6) == 0)
         return len == 128 && is_hex(colon + 1, 128);
     return true;
+}
+
+int verify_blob(const struct source *s, const void *buf, size_t len, const char *expected,
+                const char *what, struct err *e)
+{
+    if (!s->opts.verify || !expected)
+        return IMGSTAT_OK;
+    size_t alen;
+    const char *alg = dg_alg(expected, &alen);
+    char name[16];
+    if (!alg || alen >= sizeof name || !dg_supported(alg, alen))
+        return err_set(e, IMGSTAT_EINPUT, "%s: cannot verify digest %.80s (sha256 and sha512 only)",
+                       what, expected);
+    memcpy(name, alg, alen);
+    name[alen] = '\0';
+    struct dg d;
+    char got[DIGEST_MAX];
+    if (!dg_init(&d, name))
+        return err_nomem(e);
+    dg_update(&d, buf, len);
+    dg_final(&d, got);
+    if (strcmp(got, expected) != 0)
+        return err_set(e, IMGSTAT_EINPUT, "%s: digest mismatch: expected %s, got %s", what,
+                       expected, got);
+    return IMGSTAT_OK;
 }

@@ -24,6 +24,11 @@ int set_platform(struct arena *a, struct image *img, const cJSON *obj, struct er
 /* "sha256:HEX" from a member name that carries it (blobs/sha256/HEX, HEX.json, sha256:HEX). */
 const char *id_from_name(struct arena *a, const char *name);
 
+/* --verify: the bytes of a JSON blob against the digest that names it (a no-op otherwise).
+ * `expected` NULL means nothing names it; an algorithm we cannot compute is an error. */
+int verify_blob(const struct source *s, const void *buf, size_t len, const char *expected,
+                const char *what, struct err *e);
+
 /* Validate "algorithm:encoded" (image-spec descriptor.md §Digests) before it names a file. */
 bool digest_valid(const char *d);
 

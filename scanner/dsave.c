@@ -25,9 +25,13 @@ static int dsave_config(struct source *s, struct plan *p, struct image *img, con
 {
     struct err ce = {0};
     cJSON *cfg = NULL;
+    const unsigned char *buf;
+    size_t len;
     if (!has_member(s, name))
         err_set(&ce, IMGSTAT_EINPUT, "config %s is missing from the archive", name);
-    else if (json_load(s, name, &cfg, &ce) != IMGSTAT_OK)
+    else if (src_read(s, name, SRC_JSON_MAX, &buf, &len, &ce) != IMGSTAT_OK ||
+             verify_blob(s, buf, len, img->id, name, &ce) != IMGSTAT_OK ||
+             json_parse(buf, len, name, &cfg, &ce) != IMGSTAT_OK)
         ;
     else if (!cJSON_IsObject(cfg))
         err_set(&ce, IMGSTAT_EINPUT, "%s: expected a JSON object, got %s", name, json_kind(cfg));

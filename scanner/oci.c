@@ -122,11 +122,13 @@ static int desc_json(struct oci_walk *w, const cJSON *desc, const char *what, cJ
     *out = NULL;
     if (desc_blob(w, desc, what, &member, &data, &len, e) != IMGSTAT_OK)
         return e->code;
-    if (data)
-        return json_parse(data, len, what, out, e);
-    if (!has_member(w->src, member))
+    if (!data && !has_member(w->src, member))
         return IMGSTAT_OK;
-    return json_load(w->src, member, out, e);
+    if (!data && src_read(w->src, member, SRC_JSON_MAX, &data, &len, e) != IMGSTAT_OK)
+        return e->code;
+    if (verify_blob(w->src, data, len, json_str(desc, "digest"), what, e) != IMGSTAT_OK)
+        return e->code;
+    return json_parse(data, len, what, out, e);
 }
 
 static int add_refs(struct oci_walk *w, struct image *img, const cJSON *desc,
@@ -178,7 +180,7 @@ static int oci_layers(struct oci_walk *w, struct image *img, const cJSON *layers
                            json_kind(d));
         if (desc_blob(w, d, what, &l->member, &l->data, &l->data_len, e) != IMGSTAT_OK)
             return e->code;
-        l->digest = arena_strdup(w->plan->arena, json_str(d, "digest"));
+        l->digest = arena_strdup(w->plan->arena, json_str(d, "digest")); /* checked above */
         const char *mt = json_str(d, "mediaType");
         l->media_type = mt ? arena_strdup(w->plan->arena, mt) : NULL;
         const cJSON *size = cJSON_GetObjectItemCaseSensitive(d, "size");
@@ -195,11 +197,16 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
     const char *reftype = json_str(ann, ANN_DOCKER_REFTYPE);
     if (reftype && strcmp(reftype, "attestation-manifest") == 0)
         return IMGSTAT_OK; /* BuildKit provenance and SBOMs, not a filesystem */
+    const char *digest = json_str(desc, "digest");
+    if (!digest || !digest_valid(digest))
+        return err_set(e, IMGSTAT_EINPUT, "a manifest descriptor's digest '%.80s' is not of the "
+                       "form algorithm:encoded", digest ? digest : "(none)");
     struct image *img = plan_add(w->plan, e);
     if (!img)
         return e->code;
     img->format = "oci";
-    img->manifest_digest = arena_strdup(w->plan->arena, json_str(desc, "digest"));
+    if (!(img->manifest_digest = arena_strdup(w->plan->arena, digest)))
+        return err_nomem(e);
     if (add_refs(w, img, desc, inherited, ninherited, e) != IMGSTAT_OK)
         return e->code;
     set_platform(w->plan->arena, img, cJSON_GetObjectItemCaseSensitive(desc, "platform"), e);
@@ -227,9 +234,9 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
         rc = set_unusable(w, img, e, "it is an artifact (config %s), not a container image",
                           cmt ? cmt : json_str(man, "artifactType"));
     } else if ((rc = oci_layers(w, img, layers, e)) == IMGSTAT_OK) {
-        img->id = arena_strdup(w->plan->arena, json_str(config, "digest"));
-        snprintf(what, sizeof what, "config %.80s", img->id);
+        snprintf(what, sizeof what, "manifest %.80s config", img->manifest_digest);
         rc = desc_json(w, config, what, &cfg, e);
+        img->id = rc == IMGSTAT_OK ? arena_strdup(w->plan->arena, json_str(config, "digest")) : NULL;
         if (rc == IMGSTAT_OK && !cfg)
             rc = set_unusable(w, img, e, "its config blob %s is missing", img->id);
         else if (rc == IMGSTAT_OK) {

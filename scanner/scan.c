@@ -13,7 +13,9 @@
 #include <xxhash.h>
 
 #include "err.h"
-#include "inflate.h"
+#include "common.h"
+#include "decode.h"
+#include "digest.h"
 #include "record.h"
 #include "imgstat.h"
 #include "plan.h"
@@ -53,7 +55,12 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
     struct err *e = &h->err;
     if (platform_check(h->opt.platform, e) != IMGSTAT_OK)
         return e->code;
-    if (src_open(&h->src, path, e) != IMGSTAT_OK || plan_read(h->src, &h->plan, e) != IMGSTAT_OK)
+    struct src_opts so = {h->opt.max_layer_bytes ? h->opt.max_layer_bytes
+                                                 : IMGSTAT_DEFAULT_MAX_LAYER_BYTES,
+                          (h->opt.flags & IMGSTAT_VERIFY) != 0};
+    if (so.max_layer_bytes == UINT64_MAX)
+        so.max_layer_bytes = 0;
+    if (src_open(&h->src, path, &so, e) != IMGSTAT_OK || plan_read(h->src, &h->plan, e) != IMGSTAT_OK)
         return e->code;
     if (plan_select(&h->plan, h->opt.image, h->opt.platform, &h->chosen, e) != IMGSTAT_OK)
         return e->code;
@@ -81,6 +88,7 @@ struct layer_job {
     const struct member *m; /* NULL for inline data */
     struct rec_buf rec;
     struct layer_meta meta;
+    char expect[DIGEST_MAX];
     struct err err;
     int rc;
     enum job_state state;
@@ -95,12 +103,60 @@ struct pipeline {
     bool stop;
 };
 
+/* The digest a layer blob must have: its descriptor's, or the one its member name carries
+ * (blobs/ALG/HEX, or HEX.tar[.gz|.zst] as skopeo and crane name them). */
+static const char *blob_digest(struct layer_job *j)
+{
+    if (j->ref->media_type || j->ref->data)
+        return j->ref->digest; /* an OCI descriptor */
+    const char *name = j->m ? j->m->name : NULL;
+    if (!name)
+        return NULL;
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    size_t hex = strspn(base, "0123456789abcdef");
+    if (strncmp(name, "blobs/", 6) == 0 && strchr(name + 6, '/') &&
+        !strchr(strchr(name + 6, '/') + 1, '/')) {
+        snprintf(j->expect, sizeof j->expect, "%.*s:%s", (int)(strchr(name + 6, '/') - name - 6),
+                 name + 6, strchr(name + 6, '/') + 1);
+        return digest_valid(j->expect) ? j->expect : NULL;
+    }
+    if (hex == 64 && (strcmp(base + 64, ".tar") == 0 || strcmp(base + 64, ".tar.gz") == 0 ||
+                      strcmp(base + 64, ".tar.zst") == 0)) {
+        snprintf(j->expect, sizeof j->expect, "sha256:%.64s", base);
+        return j->expect;
+    }
+    return NULL;
+}
+
+/* --verify: the blob against its digest, the tar stream against the config's diff_id. */
+static int verify_layer(const struct layer_job *j, const char *expect, struct err *e)
+{
+    const struct layer_meta *m = &j->meta;
+    if (expect && strcmp(expect, m->in_digest) != 0)
+        return err_set(e, IMGSTAT_EINPUT, "blob digest mismatch: expected %s, got %s", expect,
+                       m->in_digest[0] ? m->in_digest : "(an algorithm imgstat cannot compute)");
+    if (j->ref->diff_id && strcmp(j->ref->diff_id, m->out_digest) != 0)
+        return err_set(e, IMGSTAT_EINPUT, "diff_id mismatch: the config says %s, the tar is %s",
+                       j->ref->diff_id, m->out_digest);
+    return IMGSTAT_OK;
+}
+
 static int decode(const struct source *src, struct layer_job *j, layer_sink sink, void *ctx,
                   struct err *e)
 {
-    if (j->ref->data)
-        return src_walk_memory(j->ref->data, j->ref->data_len, sink, ctx, &j->meta, e);
-    return src_walk_member(src, j->m, sink, ctx, &j->meta, e);
+    size_t alen = 0;
+    const char *expect = blob_digest(j);
+    const char *alg = expect ? dg_alg(expect, &alen) : NULL;
+    char algbuf[16] = "";
+    if (alg && alen < sizeof algbuf)
+        memcpy(algbuf, alg, alen);
+    int rc = j->ref->data ? src_walk_memory(src, j->ref->data, j->ref->data_len, algbuf[0] ? algbuf : NULL,
+                                            sink, ctx, &j->meta, e)
+                          : src_walk_member(src, j->m, algbuf[0] ? algbuf : NULL, sink, ctx,
+                                            &j->meta, e);
+    if (rc == IMGSTAT_OK && src->opts.verify)
+        rc = verify_layer(j, expect, e);
+    return rc;
 }
 
 static void *helper(void *arg)
@@ -290,7 +346,7 @@ const char *imgstat_version(void)
         snprintf(buf, sizeof buf,
                  "imgstat %s\n%s\nzlib %s\ncJSON %s\nxxHash %u.%u.%u\ngzip layers: %s", IMGSTAT_VERSION,
                  archive_version_details(), zlibVersion(), cJSON_Version(), x / 10000,
-                 x / 100 % 100, x % 100, gzin_name());
+                 x / 100 % 100, x % 100, dec_gzip_name());
     }
     return buf;
 }

@@ -20,25 +20,73 @@
 #include <xxhash.h>
 
 #include "err.h"
-#include "inflate.h"
+#include "decode.h"
 #include "path.h"
 #include "reader.h"
 #include "walk.h"
 
-static const char *sniff(const unsigned char *b, size_t n);
+/* ---- decoding a layer ---------------------------------------------------------------- */
 
-static const char *compression_of(const void *buf, size_t n)
+/* Walk a layer blob read from `up` through the decode pipeline (decode.h) into sink.
+ * in_alg: the algorithm of the blob's expected digest, for --verify (NULL: none). */
+static int walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char *in_alg,
+                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
-    const char *c = sniff(buf, n);
-    return c ? c : "none";
+    static const struct src_opts defaults = {0};
+    const struct src_opts *so = s ? &s->opts : &defaults;
+    struct dec_opts o = {so->max_layer_bytes, so->verify ? in_alg : NULL,
+                         so->verify ? "sha256" : NULL};
+    struct dec *d = dec_new(up, up_ctx, &o);
+    struct archive *a = d ? layer_archive_new(e) : NULL;
+    if (!a) {
+        dec_free(d);
+        return d ? e->code : err_nomem(e);
+    }
+    int rc = IMGSTAT_OK;
+    if (dec_open(a, d) != ARCHIVE_OK)
+        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+    else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK && so->verify &&
+             dec_drain(a, d) < 0)
+        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+    struct dec_result r;
+    dec_result(d, &r);
+    if (r.limit_hit)
+        rc = err_set(e, IMGSTAT_ELIMIT,
+                     "more than %llu bytes uncompressed (raise it with --max-layer-bytes)",
+                     (unsigned long long)so->max_layer_bytes);
+    if (meta) {
+        meta->compression = r.codec;
+        meta->tar_bytes = so->verify ? r.out_bytes : (uint64_t)archive_filter_bytes(a, 0);
+        memcpy(meta->in_digest, r.in_digest, DIGEST_MAX);
+        memcpy(meta->out_digest, r.out_digest, DIGEST_MAX);
+    }
+    archive_read_free(a);
+    dec_free(d);
+    return rc;
 }
 
-static void set_meta(struct layer_meta *meta, const char *compression, struct archive *a)
+/* Memory as an upstream: the whole buffer at once. */
+struct mem_up {
+    const void *buf;
+    size_t len;
+    bool done;
+};
+
+static la_ssize_t mem_read(struct archive *a, void *ctx, const void **buf)
 {
-    if (meta) {
-        meta->compression = compression;
-        meta->tar_bytes = (uint64_t)archive_filter_bytes(a, 0);
-    }
+    (void)a;
+    struct mem_up *m = ctx;
+    *buf = m->buf;
+    if (m->done)
+        return 0;
+    m->done = true;
+    return (la_ssize_t)m->len;
+}
+
+/* The digest algorithm a member's name implies (blobs/sha512/...), for --verify. */
+static const char *name_alg(const char *name)
+{
+    return strncmp(name, "blobs/sha512/", 13) == 0 ? "sha512" : "sha256";
 }
 
 /* ---- the member table ---------------------------------------------------------------- */
@@ -226,28 +274,26 @@ static int record_member(struct source *s, struct archive *a, struct member *m, 
     n.next_off = off + (int64_t)len;
     n.eof = r == ARCHIVE_EOF;
     struct err le = {0};
-    struct archive *in = layer_archive_new(e);
-    if (!in)
-        return e->code;
-    int rc = IMGSTAT_OK, opened;
-    if (gzin_available() && gzin_magic(blk, len))
-        opened = gzin_open(in, nest_read, &n);
-    else
-        opened = archive_read_open(in, &n, NULL, nest_read, NULL);
-    if (opened != ARCHIVE_OK) {
-        m->why = "not a tar archive";
-    } else if (layer_walk(in, rec_sink, &m->rec, &le) != IMGSTAT_OK) {
-        m->why = arena_strdup(&s->arena, le.msg);
-        rec_free(&m->rec);
-    } else {
-        m->recorded = true;
-        m->compression = compression_of(blk, len);
-        m->tar_bytes = (uint64_t)archive_filter_bytes(in, 0);
-    }
+    struct layer_meta meta;
+    int rc = walk_dec(s, nest_read, &n, name_alg(m->name), rec_sink, &m->rec, &meta, &le);
     if (n.outer_failed)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
-    archive_read_free(in);
-    return rc;
+        return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
+    if (rc == IMGSTAT_ENOMEM)
+        return err_nomem(e);
+    if (rc != IMGSTAT_OK) {
+        /* not an error yet: only if an image uses this member as a layer */
+        m->why = arena_strdup(&s->arena, le.msg);
+        m->why_code = rc;
+        rec_free(&m->rec);
+        return IMGSTAT_OK;
+    }
+    m->recorded = true;
+    m->compression = meta.compression;
+    m->tar_bytes = meta.tar_bytes;
+    if (s->opts.verify && (!(m->in_digest = arena_strdup(&s->arena, meta.in_digest)) ||
+                           !(m->out_digest = arena_strdup(&s->arena, meta.out_digest))))
+        return err_nomem(e);
+    return IMGSTAT_OK;
 }
 
 static int stream_member(struct source *s, struct archive *a, struct member *m, struct err *e)
@@ -329,17 +375,6 @@ static struct archive *outer_archive_new(struct err *e)
 
 /* ---- opening ------------------------------------------------------------------------ */
 
-static const char *sniff(const unsigned char *b, size_t n)
-{
-    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
-        return "gzip";
-    if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
-        return "zstd";
-    if (n >= 4 && (b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18)
-        return "zstd"; /* a skippable frame first */
-    return NULL;
-}
-
 static int tar_checksum_ok(const unsigned char *h)
 {
     unsigned long want = 0, sum = 0;
@@ -393,7 +428,7 @@ static int open_file(struct source *s, int fd, uint64_t size, struct err *e)
     size_t n = size < sizeof head ? (size_t)size : sizeof head;
     if (pread_full(fd, head, n, 0, "header", e) != IMGSTAT_OK)
         return e->code;
-    if (sniff(head, n)) /* compressed: cannot seek inside, so one pass like a pipe */
+    if (strcmp(dec_sniff(head, n), "none") != 0) /* compressed: no seeking, one pass */
         return open_stream(s, fd, e);
     if (n < 512 || !tar_checksum_ok(head))
         return not_a_tarball(head, n, e);
@@ -409,12 +444,13 @@ static int open_file(struct source *s, int fd, uint64_t size, struct err *e)
     return rc;
 }
 
-int src_open(struct source **out, const char *path, struct err *e)
+int src_open(struct source **out, const char *path, const struct src_opts *o, struct err *e)
 {
     struct source *s = calloc(1, sizeof *s);
     *out = s;
     if (!s)
         return err_nomem(e);
+    s->opts = *o;
     s->fd = -1;
     s->outer_filter = "none";
     int fd = 0;
@@ -549,20 +585,11 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
     return IMGSTAT_OK;
 }
 
-int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx,
-                    struct layer_meta *meta, struct err *e)
+int src_walk_memory(const struct source *s, const void *buf, size_t len, const char *in_alg,
+                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
-    struct archive *a = layer_archive_new(e);
-    if (!a)
-        return e->code;
-    int rc;
-    if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
-    else
-        rc = layer_walk(a, sink, ctx, e);
-    set_meta(meta, compression_of(buf, len), a);
-    archive_read_free(a);
-    return rc;
+    struct mem_up m = {buf, len, false};
+    return walk_dec(s, mem_read, &m, in_alg, sink, ctx, meta, e);
 }
 
 int src_layer(struct source *s, const char *name, const struct member **out, struct err *e)
@@ -570,57 +597,69 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
     if (need(s, name, out, e) != IMGSTAT_OK)
         return e->code;
     if (s->kind == SRC_STREAM && !(*out)->data && !(*out)->recorded)
-        return err_set(e, IMGSTAT_EINPUT, "%s: %s", name,
+        return err_set(e, (*out)->why_code ? (*out)->why_code : IMGSTAT_EINPUT, "%s: %s", name,
                        (*out)->why ? (*out)->why : "not a layer");
     return IMGSTAT_OK;
 }
 
-/* A member of a file (tarball or layout): ISA-L for gzip where built, else libarchive. */
-static int walk_file(int fd, const struct member *m, layer_sink sink, void *ctx,
-                     struct layer_meta *meta, struct err *e)
+/* A member of a file (tarball or layout).  An uncompressed layer, when nothing asks for its
+ * bytes, is walked with seeking: its file data is never read. */
+static int walk_file(const struct source *s, int fd, const struct member *m, const char *in_alg,
+                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
     unsigned char head[4] = {0};
     size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
     if (pread_full(fd, head, hn, m->offset, m->name, e) != IMGSTAT_OK)
         return e->code;
-    struct archive *a = layer_archive_new(e);
-    if (!a)
-        return e->code;
     struct range_reader rr = {0};
     int rc;
-    if (gzin_available() && gzin_magic(head, hn)) {
-        rc = range_init(&rr, fd, m->offset, m->size, e);
-        if (rc == IMGSTAT_OK && gzin_open(a, range_read, &rr) != ARCHIVE_OK)
-            rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
-    } else {
+    if (strcmp(dec_sniff(head, hn), "none") == 0 && !s->opts.verify) {
+        if (s->opts.max_layer_bytes && m->size > s->opts.max_layer_bytes)
+            return err_set(e, IMGSTAT_ELIMIT,
+                           "%llu bytes, more than %llu (raise it with --max-layer-bytes)",
+                           (unsigned long long)m->size,
+                           (unsigned long long)s->opts.max_layer_bytes);
+        struct archive *a = layer_archive_new(e);
+        if (!a)
+            return e->code;
         rc = range_open(a, &rr, fd, m->offset, m->size, e);
+        if (rc == IMGSTAT_OK)
+            rc = layer_walk(a, sink, ctx, e);
+        if (meta) {
+            meta->compression = "none";
+            meta->tar_bytes = (uint64_t)archive_filter_bytes(a, 0);
+            meta->in_digest[0] = meta->out_digest[0] = '\0';
+        }
+        archive_read_free(a);
+        range_fini(&rr);
+        return rc;
     }
-    if (rc == IMGSTAT_OK)
-        rc = layer_walk(a, sink, ctx, e);
-    set_meta(meta, compression_of(head, hn), a);
-    archive_read_free(a);
+    if ((rc = range_init(&rr, fd, m->offset, m->size, e)) == IMGSTAT_OK)
+        rc = walk_dec(s, range_read, &rr, in_alg, sink, ctx, meta, e);
     range_fini(&rr);
     return rc;
 }
 
-int src_walk_member(const struct source *s, const struct member *m, layer_sink sink, void *ctx,
-                    struct layer_meta *meta, struct err *e)
+int src_walk_member(const struct source *s, const struct member *m, const char *in_alg,
+                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
     if (m->data)
-        return src_walk_memory(m->data, (size_t)m->size, sink, ctx, meta, e);
+        return src_walk_memory(s, m->data, (size_t)m->size, in_alg, sink, ctx, meta, e);
     if (s->kind == SRC_STREAM) {
         if (meta) {
             meta->compression = m->compression;
             meta->tar_bytes = m->tar_bytes;
+            snprintf(meta->in_digest, DIGEST_MAX, "%s", m->in_digest ? m->in_digest : "");
+            snprintf(meta->out_digest, DIGEST_MAX, "%s", m->out_digest ? m->out_digest : "");
         }
         return rec_replay(&m->rec, sink, ctx, e);
     }
     if (s->kind == SRC_TAR)
-        return walk_file(s->fd, m, sink, ctx, meta, e);
+        return walk_file(s, s->fd, m, in_alg, sink, ctx, meta, e);
     int fd = dir_open(s, m->name, e);
     if (fd < 0)
         return e->code ? e->code : err_sys(e, errno, "%s", m->name);
-    int rc = walk_file(fd, m, sink, ctx, meta, e);
+    int rc = walk_file(s, fd, m, in_alg, sink, ctx, meta, e);
     close(fd);
     return rc;
 }

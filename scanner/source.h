@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "digest.h"
 #include "entry.h"
 #include "record.h"
 
@@ -51,13 +52,21 @@ struct member {
     struct rec_buf rec;        /* decoded entries of a large tar member */
     bool recorded;             /* rec holds the complete layer */
     const char *why;           /* decode error, or why it is not a layer */
+    int why_code;              /* its error code */
     const char *compression;   /* of a recorded layer */
     uint64_t tar_bytes;        /* of a recorded layer */
+    const char *in_digest, *out_digest; /* --verify: of the blob and of its tar stream */
     struct member *hnext;
+};
+
+struct src_opts {
+    uint64_t max_layer_bytes; /* 0: no limit */
+    bool verify;              /* compute digests of every layer blob and tar stream */
 };
 
 struct source {
     enum src_kind kind;
+    struct src_opts opts;
     int fd;          /* SRC_DIR: the directory; SRC_TAR: the file; else -1 */
     bool own_fd;
     const char *outer_filter; /* "gzip", "zstd" or "none" for the outer tarball */
@@ -68,7 +77,7 @@ struct source {
 };
 
 /* Open path ("-" for stdin) and, for tarballs, index or stream every member. */
-int src_open(struct source **out, const char *path, struct err *e);
+int src_open(struct source **out, const char *path, const struct src_opts *o, struct err *e);
 void src_close(struct source *s);
 
 /*
@@ -88,16 +97,19 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
 /* What decoding a layer learnt besides its entries. */
 struct layer_meta {
     const char *compression; /* "gzip", "zstd" or "none", from the bytes */
-    uint64_t tar_bytes;      /* uncompressed bytes read, to the tar end marker */
+    uint64_t tar_bytes;      /* uncompressed bytes read (to the tar end marker unless verifying) */
+    char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX]; /* --verify: blob and tar stream */
 };
 
 /* Decode a member found by src_layer() as a layer tar and emit its entries; meta may be NULL.
+ * in_alg: the algorithm of the blob's expected digest when verifying.
  * Thread-safe: several members of one source may be walked at once. */
-int src_walk_member(const struct source *s, const struct member *m, layer_sink sink, void *ctx,
-                    struct layer_meta *meta, struct err *e);
+int src_walk_member(const struct source *s, const struct member *m, const char *in_alg,
+                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e);
 
-/* Decode a layer held in memory (a descriptor's inline data); meta may be NULL. */
-int src_walk_memory(const void *buf, size_t len, layer_sink sink, void *ctx,
-                    struct layer_meta *meta, struct err *e);
+/* Decode a layer held in memory (inline data, kept members); meta may be NULL; s may be
+ * NULL (no limit, no verification). */
+int src_walk_memory(const struct source *s, const void *buf, size_t len, const char *in_alg,
+                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e);
 
 #endif

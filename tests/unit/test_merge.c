@@ -755,7 +755,7 @@ static int run_tar(const struct row *r, enum mode m, struct tree *t, struct err 
         if (!write_layer(*l, m, r->utf8, &len, why, cap))
             return FIXTURE_FAILED;
         tree_begin_layer(t);
-        int rc = src_walk_memory(tarbuf, len, tree_apply, t, NULL, e);
+        int rc = src_walk_memory(NULL, tarbuf, len, NULL, tree_apply, t, NULL, e);
         if (rc != IMGSTAT_OK)
             return rc;
     }
