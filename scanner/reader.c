@@ -7,8 +7,11 @@
 #include "err.h"
 #include "imgstat.h"
 
-/* After a skip the next thing read is usually a 512-byte tar header: start small. */
-#define RD_MIN (16 * 1024)
+/* After a skip the next thing read is usually a 512-byte tar header: start at a page.
+ * Sequential reads double up to RD_MAX; a tar walked with seeks stays at RD_SEEK_MAX,
+ * since whatever lies beyond the next headers is file data it will skip. */
+#define RD_MIN 4096
+#define RD_SEEK_MAX (64 * 1024)
 #define RD_MAX (1024 * 1024)
 
 la_ssize_t range_read(struct archive *a, void *ctx, const void **out)
@@ -29,7 +32,7 @@ la_ssize_t range_read(struct archive *a, void *ctx, const void **out)
         return -1;
     }
     r->pos += (uint64_t)got;
-    if (r->want < RD_MAX)
+    if (r->want < r->max)
         r->want *= 2;
     return got;
 }
@@ -78,6 +81,7 @@ int range_init(struct range_reader *r, int fd, uint64_t start, uint64_t len, str
     r->end = start + len;
     r->pos = 0;
     r->want = RD_MIN;
+    r->max = RD_MAX;
     r->err_no = 0;
     if (!(r->buf = malloc(RD_MAX)))
         return err_nomem(e);
@@ -95,6 +99,7 @@ int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start
 {
     if (range_init(r, fd, start, len, e) != IMGSTAT_OK)
         return e->code;
+    r->max = RD_SEEK_MAX;
     archive_read_set_read_callback(a, range_read);
     archive_read_set_skip_callback(a, rd_skip);
     archive_read_set_seek_callback(a, rd_seek);

@@ -18,7 +18,7 @@ struct range_reader {
     int fd;
     uint64_t start, end, pos; /* absolute start and end; pos is relative to start */
     unsigned char *buf;
-    size_t want;
+    size_t want, max; /* next read size, and how far it may grow */
     int err_no; /* errno of a failed pread, for the message */
 };
 
