@@ -6,35 +6,9 @@
 #include <stdio.h>
 
 #include "imgstat.h"
+#include "batch.h"
 #include "options.h"
 #include "output.h"
-
-/* CI gates (issue #4): the report is printed either way; a breach exits 3. */
-static int gates(const struct cli *c, const char *input, const struct imgstat_totals *t)
-{
-    int rc = EXIT_OK;
-    if (c->max_files_set && t->files > c->max_files) {
-        fprintf(stderr, "imgstat: %s: %" PRIu64 " files, more than --max-files %" PRIu64 "\n",
-                input, t->files, c->max_files);
-        rc = EXIT_GATE;
-    }
-    if (c->max_size_set && t->bytes > c->max_size) {
-        fprintf(stderr, "imgstat: %s: %" PRIu64 " bytes, more than --max-size %" PRIu64 "\n",
-                input, t->bytes, c->max_size);
-        rc = EXIT_GATE;
-    }
-    if (c->max_wasted_set && wasted_bytes(t) > c->max_wasted) {
-        fprintf(stderr, "imgstat: %s: %" PRIu64 " wasted bytes, more than --max-wasted %" PRIu64 "\n",
-                input, wasted_bytes(t), c->max_wasted);
-        rc = EXIT_GATE;
-    }
-    if (c->min_eff_set && efficiency(t) < c->min_efficiency) {
-        fprintf(stderr, "imgstat: %s: efficiency %.4f, below --min-efficiency %.4f\n", input,
-                efficiency(t), c->min_efficiency);
-        rc = EXIT_GATE;
-    }
-    return rc;
-}
 
 int main(int argc, char **argv)
 {
@@ -55,6 +29,8 @@ int main(int argc, char **argv)
         puts(imgstat_version());
         return EXIT_OK;
     }
+    if (c.ninputs > 1 || c.all)
+        return batch_run(&c);
     imgstat *h;
     struct imgstat_totals t;
     int lrc = imgstat_open(&h, c.input, &c.lib);
@@ -71,7 +47,7 @@ int main(int argc, char **argv)
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);
-    lrc = c.files_cmd ? report_files(&c, h) : report_stats(&c, h, &t);
+    lrc = c.files_cmd ? report_files(&c, h) : report_stats(stdout, &c, h, &t, NULL);
     imgstat_close(h);
     if (lrc != IMGSTAT_OK || fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "imgstat: %s: cannot write the report\n", c.input);

@@ -14,7 +14,7 @@
 enum opt_id {
     OPT_IMAGE = 1000, OPT_PLATFORM, OPT_JOBS, OPT_LENIENT, OPT_DETAIL, OPT_TOP, OPT_FORMAT,
     OPT_FILE_NAME, OPT_LIMIT, OPT_OFFSET, OPT_NAMESPACE, OPT_IMAGE_NAME, OPT_TAG_NAME,
-    OPT_IMAGE_ID, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
+    OPT_IMAGE_ID, OPT_ALL, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
 };
 
 struct opt {
@@ -48,6 +48,7 @@ static const struct opt opts[] = {
     {"image-name", 0, "NAME", OPT_IMAGE_NAME, NULL},
     {"tag-name", 0, "TAG", OPT_TAG_NAME, NULL},
     {"image-id", 0, "ID", OPT_IMAGE_ID, "as the API's path parameter"},
+    {"all", 0, NULL, OPT_ALL, "every image of each IMAGE, as JSON Lines"},
     {"max-files", 0, "N", OPT_MAX_FILES, "exit 3 above N files"},
     {"max-size", 0, "SIZE", OPT_MAX_SIZE, "exit 3 above SIZE bytes (K, M, G, KiB, MiB, GiB)"},
     {"max-wasted", 0, "SIZE", OPT_MAX_WASTED, "exit 3 above SIZE wasted bytes"},
@@ -59,7 +60,7 @@ static const struct opt opts[] = {
 
 void cli_help(FILE *f)
 {
-    fputs("Usage: imgstat [OPTIONS] IMAGE\n"
+    fputs("Usage: imgstat [OPTIONS] IMAGE [IMAGE...]\n"
           "       imgstat files [OPTIONS] IMAGE\n"
           "File statistics of a saved container image, read offline.\n"
           "IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI\n"
@@ -180,6 +181,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
             if (parse_uint(optarg, 1, CLI_MAX_JOBS, &n) != 0)
                 return usage("-j/--jobs '%s': expected a whole number from 1 to %d", optarg, CLI_MAX_JOBS);
             c->lib.jobs = (unsigned)n;
+            c->jobs_set = true;
             break;
         case OPT_LENIENT: c->lib.flags |= IMGSTAT_LENIENT; break;
         case OPT_DETAIL: c->detail = true; break;
@@ -220,6 +222,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
         case OPT_IMAGE_NAME: name = optarg; break;
         case OPT_TAG_NAME: tag = optarg; break;
         case OPT_IMAGE_ID: c->lib.image = optarg; break;
+        case OPT_ALL: c->all = true; break;
         case OPT_MAX_FILES:
             if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
                 return usage("--max-files '%s': expected a whole number", optarg);
@@ -273,10 +276,21 @@ int cli_parse(int argc, char **argv, struct cli *c)
         return usage("--platform '%s': expected OS/ARCH[/VARIANT]", c->lib.platform);
     if (optind >= argc)
         return usage("no IMAGE given");
-    if (argc - optind > 1)
-        return usage("one IMAGE at a time; got '%s' and '%s'", argv[optind], argv[optind + 1]);
+    c->inputs = argv + optind;
+    c->ninputs = argc - optind;
     c->input = argv[optind];
-    if (!*c->input)
-        return usage("IMAGE is an empty string");
+    for (int i = 0; i < c->ninputs; i++)
+        if (!*c->inputs[i])
+            return usage("IMAGE is an empty string");
+    if (c->files_cmd && (c->ninputs > 1 || c->all))
+        return usage("'imgstat files' lists one image; got %d IMAGEs%s", c->ninputs,
+                     c->all ? " and --all" : "");
+    if (c->all && c->lib.image)
+        return usage("--all cannot be combined with --image or --image-id");
+    int stdin_count = 0;
+    for (int i = 0; i < c->ninputs; i++)
+        stdin_count += strcmp(c->inputs[i], "-") == 0;
+    if (stdin_count > 1)
+        return usage("standard input ('-') can be read only once");
     return EXIT_OK;
 }

@@ -22,7 +22,11 @@ enum out_format { FMT_JSON, FMT_TEXT, FMT_CSV, FMT_JSONL };
 
 struct cli {
     struct imgstat_options lib;
-    const char *input;
+    const char *input;    /* the first IMAGE */
+    char **inputs;        /* every IMAGE */
+    int ninputs;
+    bool all;             /* --all: every image of each input */
+    bool jobs_set;
     bool files_cmd; /* `imgstat files IMAGE` */
     bool help, version, detail;
     enum out_format format;

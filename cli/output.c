@@ -157,7 +157,7 @@ static void json_layers(FILE *f, imgstat *h, uint64_t n)
     fputc(']', f);
 }
 
-static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+static void json_identity(FILE *f, imgstat *h)
 {
     const struct imgstat_image_info *im = imgstat_image(h);
     char plat[200];
@@ -176,8 +176,14 @@ static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct im
     }
     fputs("], \"platform\": ", f);
     json_cstr(f, plat[0] ? plat : NULL);
+    fputc('}', f);
+}
+
+static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+{
+    const struct imgstat_image_info *im = imgstat_image(h);
     fprintf(f,
-            "}, \"dirs\": %" PRIu64 ", \"symlinks\": %" PRIu64 ", \"hardlinks\": %" PRIu64
+            ", \"dirs\": %" PRIu64 ", \"symlinks\": %" PRIu64 ", \"hardlinks\": %" PRIu64
             ", \"devices\": %" PRIu64 ", \"fifos\": %" PRIu64
             ", \"total_files_size_per_path\": %" PRIu64 ", \"layer_files_size\": %" PRIu64
             ", \"wasted_bytes\": %" PRIu64 ", \"efficiency\": %.6f",
@@ -266,20 +272,53 @@ static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct im
     return IMGSTAT_OK;
 }
 
-int report_stats(const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+int report_stats(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t,
+                 const char *input)
 {
-    FILE *f = stdout;
     int rc = IMGSTAT_OK;
     if (c->format == FMT_TEXT) {
+        if (input) {
+            fputs("Input:      ", f);
+            text_name(f, input);
+            fputc('\n', f);
+        }
         rc = text_report(f, c, h, t);
+        if (input)
+            fputc('\n', f);
     } else {
         fprintf(f, "{\"total_files_num\": %" PRIu64 ", \"total_files_size\": %" PRIu64, t->files,
                 t->bytes);
+        if (input) {
+            fputs(", \"input\": ", f);
+            json_cstr(f, input);
+        }
+        if (input || c->detail)
+            json_identity(f, h);
         if (c->detail)
             rc = json_detail(f, c, h, t);
         fputs("}\n", f);
     }
     return rc;
+}
+
+void report_error(FILE *f, const struct cli *c, const char *input, const char *image,
+                  const char *msg)
+{
+    if (c->format == FMT_TEXT) {
+        fputs("Input:      ", f);
+        text_name(f, input);
+        fputs("\nError:      ", f);
+        text_name(f, msg);
+        fputs("\n\n", f);
+        return;
+    }
+    fputs("{\"input\": ", f);
+    json_cstr(f, input);
+    fputs(", \"image\": ", f);
+    json_cstr(f, image);
+    fputs(", \"error\": ", f);
+    json_cstr(f, msg);
+    fputs("}\n", f);
 }
 
 /* ---- the file list ---- */

@@ -14,8 +14,14 @@
  * UTF-8 become \u00XX escapes (names are raw bytes; JSON must be UTF-8). */
 void json_string(FILE *f, const char *s, size_t len);
 
-/* The files-statistics report (with --detail, everything imgstat knows). */
-int report_stats(const struct cli *c, imgstat *h, const struct imgstat_totals *t);
+/* The files-statistics report (with --detail, everything imgstat knows).  With input set
+ * (several images), one JSON line that also names the input and the image. */
+int report_stats(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t,
+                 const char *input);
+
+/* One image that could not be scanned, in the several-images output. */
+void report_error(FILE *f, const struct cli *c, const char *input, const char *image,
+                  const char *msg);
 
 /* The file-list report (`imgstat files`). */
 int report_files(const struct cli *c, imgstat *h);

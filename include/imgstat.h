@@ -47,6 +47,9 @@ enum imgstat_code {
 #define IMGSTAT_VERIFY 0x2u  /* check every blob read against its digest, and every
                                 layer's tar stream against the config's diff_ids */
 
+#define IMGSTAT_NO_SELECT 0x4u /* imgstat_open lists the images but chooses none: use
+                                  imgstat_count() and imgstat_choose() (for --all) */
+
 /* Uncompressed bytes one layer may expand to unless max_layer_bytes says otherwise:
  * far above real layers, it only stops decompression bombs. */
 #define IMGSTAT_DEFAULT_MAX_LAYER_BYTES (UINT64_C(1) << 40)
@@ -115,6 +118,11 @@ IMGSTAT_API const char *imgstat_errmsg(const imgstat *h);
 
 /* The first warning kept (e.g. what lenient mode skipped), or NULL. */
 IMGSTAT_API const char *imgstat_warning(const imgstat *h);
+
+/* With IMGSTAT_NO_SELECT: how many distinct images can be scanned, and choosing one
+ * (0 <= i < count) before imgstat_scan.  Images are listed in the input's order. */
+IMGSTAT_API uint64_t imgstat_count(const imgstat *h);
+IMGSTAT_API int imgstat_choose(imgstat *h, uint64_t i);
 
 /* The chosen image (after a successful imgstat_open), or NULL. */
 IMGSTAT_API const struct imgstat_image_info *imgstat_image(const imgstat *h);

@@ -67,6 +67,13 @@ int plan_read(struct source *s, struct plan *p, struct err *e);
 int plan_select(struct plan *p, const char *ref, const char *platform, struct image **out,
                 struct err *e);
 
+/* One entry per image: entries for the same image (one per tag in index.json, or the same
+ * config and layers) become one with all their refs.  Call before taking image pointers. */
+int plan_merge(struct plan *p, struct err *e);
+
+/* The images that can be scanned, each once (out has room for p->n); returns the count. */
+size_t plan_distinct(struct plan *p, struct image **out);
+
 /* Parse "os/arch[/variant]"; IMGSTAT_EUSAGE when malformed. */
 int platform_check(const char *platform, struct err *e);
 

@@ -36,12 +36,24 @@ struct imgstat {
     struct arena arena;
     struct plan plan;
     struct image *chosen;
+    struct image **distinct; /* IMGSTAT_NO_SELECT: the images imgstat_choose picks from */
+    size_t ndistinct;
     struct imgstat_image_info info;
     struct imgstat_layer_info *layers; /* per layer, after imgstat_scan */
     struct tree *tree;                 /* the final view, after imgstat_scan */
     char warning[ERR_MSG_MAX];
     bool has_warning;
 };
+
+static void choose(struct imgstat *h, struct image *img)
+{
+    h->chosen = img;
+    h->info = (struct imgstat_image_info){img->format, img->id, img->manifest_digest, img->os,
+                                          img->arch, img->variant, img->refs, img->nrefs,
+                                          img->nlayers};
+    tree_free(h->tree);
+    h->tree = NULL;
+}
 
 int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *opt)
 {
@@ -60,14 +72,31 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
                           (h->opt.flags & IMGSTAT_VERIFY) != 0};
     if (so.max_layer_bytes == UINT64_MAX)
         so.max_layer_bytes = 0;
-    if (src_open(&h->src, path, &so, e) != IMGSTAT_OK || plan_read(h->src, &h->plan, e) != IMGSTAT_OK)
+    if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
+        plan_read(h->src, &h->plan, e) != IMGSTAT_OK || plan_merge(&h->plan, e) != IMGSTAT_OK)
         return e->code;
+    if (h->opt.flags & IMGSTAT_NO_SELECT) {
+        if (!(h->distinct = malloc((h->plan.n ? h->plan.n : 1) * sizeof *h->distinct)))
+            return err_nomem(e);
+        h->ndistinct = plan_distinct(&h->plan, h->distinct);
+        return IMGSTAT_OK;
+    }
     if (plan_select(&h->plan, h->opt.image, h->opt.platform, &h->chosen, e) != IMGSTAT_OK)
         return e->code;
-    const struct image *img = h->chosen;
-    h->info = (struct imgstat_image_info){img->format, img->id, img->manifest_digest, img->os,
-                                          img->arch, img->variant, img->refs, img->nrefs,
-                                          img->nlayers};
+    choose(h, h->chosen);
+    return IMGSTAT_OK;
+}
+
+uint64_t imgstat_count(const imgstat *h)
+{
+    return h ? h->ndistinct : 0;
+}
+
+int imgstat_choose(imgstat *h, uint64_t i)
+{
+    if (!h || i >= h->ndistinct)
+        return IMGSTAT_EUSAGE;
+    choose(h, h->distinct[i]);
     return IMGSTAT_OK;
 }
 
@@ -333,6 +362,7 @@ void imgstat_close(imgstat *h)
     src_close(h->src);
     tree_free(h->tree);
     free(h->layers);
+    free(h->distinct);
     plan_free(&h->plan);
     arena_free(&h->arena);
     free(h);

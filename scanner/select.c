@@ -183,17 +183,23 @@ static size_t dedupe(struct image **c, size_t n)
     return k;
 }
 
-/* "name (linux/amd64)" for the error that lists what would choose each image. */
+/* "name or alias (linux/amd64)" for the error that lists what would choose each image. */
 static void describe(const struct image *img, char *out, size_t cap)
 {
-    const char *name = img->nrefs ? img->refs[0]
-                       : img->manifest_digest ? img->manifest_digest
-                       : img->id ? img->id : "(unnamed)";
-    if (img->os && img->arch)
-        snprintf(out, cap, "%s (%s/%s%s%s)", name, img->os, img->arch,
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < img->nrefs && used < cap; i++) {
+        int w = snprintf(out + used, cap - used, "%s%s", i ? " or " : "", img->refs[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (!img->nrefs)
+        snprintf(out, cap, "%s", img->manifest_digest ? img->manifest_digest
+                                 : img->id            ? img->id
+                                                      : "(unnamed)");
+    used = strlen(out);
+    if (img->os && img->arch && used < cap)
+        snprintf(out + used, cap - used, " (%s/%s%s%s)", img->os, img->arch,
                  img->variant ? "/" : "", img->variant ? img->variant : "");
-    else
-        snprintf(out, cap, "%s", name);
 }
 
 static int list_error(struct err *e, int code, const char *head, struct image **c, size_t n)
@@ -260,4 +266,33 @@ int plan_select(struct plan *p, const char *ref, const char *platform, struct im
     int rc = select_in(p, c, p->n, ref, platform, out, e);
     free(c);
     return rc;
+}
+
+size_t plan_distinct(struct plan *p, struct image **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (!p->v[i].unusable)
+            out[n++] = &p->v[i];
+    return dedupe(out, n);
+}
+
+int plan_merge(struct plan *p, struct err *e)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        struct image *into = NULL;
+        for (size_t j = 0; j < k && !into; j++)
+            if (!p->v[j].unusable == !p->v[i].unusable && same_image(&p->v[j], &p->v[i]))
+                into = &p->v[j];
+        if (!into) {
+            p->v[k++] = p->v[i];
+            continue;
+        }
+        for (size_t r = 0; r < p->v[i].nrefs; r++)
+            if (plan_add_ref(p, into, p->v[i].refs[r], e) != IMGSTAT_OK)
+                return e->code;
+    }
+    p->n = k;
+    return IMGSTAT_OK;
 }

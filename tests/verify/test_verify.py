@@ -18,7 +18,7 @@ import sys
 import tarfile
 import tempfile
 
-BIN, ROOT = sys.argv[1], sys.argv[2]
+BIN, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CASES = {c["input"]: c for c in json.load(open(os.path.join(ROOT, "testdata", "cases.json")))["cases"]}
 passed = failed = 0
 
