@@ -9,6 +9,7 @@
 #define IMGSTAT_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "imgstat.h"
 
@@ -28,6 +29,9 @@ int err_sys(struct err *e, int errnum, const char *fmt, ...) __attribute__((form
 
 /* Prepend "context: " to the message already set; returns the code. */
 int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Rewrite control bytes in msg as \xHH, so a quoted name cannot break the line. */
+void err_one_line(char *msg, size_t cap);
 
 /* Out-of-memory, as a one-liner for every allocation site. */
 int err_nomem(struct err *e);

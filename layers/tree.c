@@ -377,8 +377,10 @@ static enum res resolve(struct tree *t, uint32_t *cur, unsigned *depth, const ch
 static int conflict(struct tree *t, struct err *e, const char *path, const char *what)
 {
     if (t->flags & IMGSTAT_LENIENT) {
-        if (t->tot.warnings++ == 0)
+        if (t->tot.warnings++ == 0) {
             snprintf(t->warning, sizeof t->warning, "'%s': %s (skipped)", path, what);
+            err_one_line(t->warning, sizeof t->warning);
+        }
         return IMGSTAT_OK;
     }
     return err_set(e, IMGSTAT_EINPUT, "'%s': %s", path, what);
@@ -543,9 +545,11 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
     if (len < 0)
         return err_set(e, IMGSTAT_ELIMIT, "member name of %zu bytes is longer than %d (PATH_MAX_BYTES)",
                        ent->path_len, PATH_MAX_BYTES);
-    if (clamped && t->tot.warnings++ == 0)
+    if (clamped && t->tot.warnings++ == 0) {
         snprintf(t->warning, sizeof t->warning, "'..' clamped at the image root in '%.*s'",
                  (int)(ent->path_len > 512 ? 512 : ent->path_len), ent->path);
+        err_one_line(t->warning, sizeof t->warning);
+    }
     if (len == 0)
         return IMGSTAT_OK; /* the root itself (SEMANTICS A2) */
 
