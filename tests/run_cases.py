@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Run imgstat over a cases file (the format of ../shared/corpus/cases.json).
 
-usage: run_cases.py BIN CASES.json [--stdin] [--files] [-- EXTRA ARGS...]
+usage: run_cases.py BIN CASES.json [--stdin] [--files] [--detail] [-- EXTRA ARGS...]
 
 Each case runs as `BIN EXTRA [args] INPUT` (and, with --stdin, with the input on
 standard input as `-`).  A case holds "expect" (the two API numbers) or
 "expect_error" (non-zero exit, one line on stderr naming the input, optionally
 containing "stderr_contains").  With --files, a case's "files" list
 (path TAB size, from outside imgstat) is compared with `imgstat files --limit 0`
-once that subcommand exists.  Prints one line per failure and `N passed, N failed`.
+and with --detail its "detail" block (dirs, symlinks, other, layers, bytes per
+path) with `imgstat --detail`.  Prints one line per failure and `N passed, N failed`.
 """
 import json
 import os
@@ -81,6 +82,25 @@ def check_files(binary, case, base, extra, path):
     return None
 
 
+def check_detail(binary, case, extra, path):
+    """Compare `imgstat --detail` with the case's detail block (counted outside imgstat)."""
+    code, out, err = run([binary, "--detail"] + extra + case.get("args", []) + [path])
+    if code != 0:
+        return "detail: exit %s: %s" % (code, err.strip()[-200:])
+    got = json.loads(out)
+    if list(got)[:2] != ["total_files_num", "total_files_size"]:
+        return "detail: the API's keys are not first: %r" % list(got)[:4]
+    want = case["detail"]
+    have = {"dirs": got["dirs"], "symlinks": got["symlinks"],
+            "other": got["devices"] + got["fifos"], "layers": len(got["layers"]),
+            "total_files_size_per_path": got["total_files_size_per_path"]}
+    bad = ["%s=%r (want %r)" % (k, have.get(k), v) for k, v in want.items() if have.get(k) != v]
+    for k, v in case["expect"].items():
+        if got.get(k) != v:
+            bad.append("%s=%r (want %r)" % (k, got.get(k), v))
+    return "; ".join(bad) or None
+
+
 def main(argv):
     extra = []
     if "--" in argv:
@@ -100,6 +120,13 @@ def main(argv):
         runs = [("file", [binary] + args + [path], None)]
         if "--stdin" in opts and os.path.isfile(path) and case.get("stdin", True):
             runs.append(("stdin", [binary] + args + ["-"], path))
+        if "--detail" in opts and case.get("detail"):
+            why = check_detail(binary, case, extra, path)
+            if why:
+                failed += 1
+                print("FAIL %s [detail]: %s" % (case["name"], " ".join(why.split())[:300]))
+            else:
+                passed += 1
         if "--files" in opts and case.get("files"):
             why = check_files(binary, case, base, extra, path)
             if why:

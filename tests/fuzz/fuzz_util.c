@@ -20,6 +20,8 @@
 #include "err.h"
 
 #define FZ_SLOTS 4
+/* Result codes are small negative numbers (enum imgstat_code); anything else is garbage. */
+#define FZ_MIN_CODE (-32)
 /* Pipe capacity asked for the stdin variant; inputs larger than what we get are skipped. */
 #define FZ_PIPE_SIZE (1024 * 1024)
 
@@ -159,7 +161,7 @@ static void check_msg(const char *msg, const char *what)
 
 void fz_check_err(int rc, const struct err *e, const char *what)
 {
-    FZ_CHECK(rc <= IMGSTAT_OK && rc >= IMGSTAT_EUSAGE, "%s: result %d out of range", what, rc);
+    FZ_CHECK(rc <= IMGSTAT_OK && rc >= FZ_MIN_CODE, "%s: result %d out of range", what, rc);
     if (rc == IMGSTAT_OK)
         return;
     FZ_CHECK(e->code == rc, "%s: returned %d, error says %d", what, rc, e->code);
@@ -188,7 +190,7 @@ int fz_scan_opt(const char *path, const struct imgstat_options *opt)
     unsigned flags = opt->flags;
     imgstat *h = NULL;
     int rc = imgstat_open(&h, path, opt);
-    FZ_CHECK(rc <= IMGSTAT_OK && rc >= IMGSTAT_EUSAGE, "imgstat_open: result %d", rc);
+    FZ_CHECK(rc <= IMGSTAT_OK && rc >= FZ_MIN_CODE, "imgstat_open: result %d", rc);
     FZ_CHECK(h != NULL || rc == IMGSTAT_ENOMEM, "imgstat_open: no handle, result %d", rc);
     FZ_CHECK(rc != IMGSTAT_EUSAGE, "imgstat_open: usage error without options: %s",
              imgstat_errmsg(h));
@@ -196,7 +198,7 @@ int fz_scan_opt(const char *path, const struct imgstat_options *opt)
         struct imgstat_totals t;
         memset(&t, 0xa5, sizeof t);
         rc = imgstat_scan(h, &t);
-        FZ_CHECK(rc <= IMGSTAT_OK && rc >= IMGSTAT_EUSAGE, "imgstat_scan: result %d", rc);
+        FZ_CHECK(rc <= IMGSTAT_OK && rc >= FZ_MIN_CODE, "imgstat_scan: result %d", rc);
         if (rc == IMGSTAT_OK) {
             fz_check_totals(&t);
             const char *w = imgstat_warning(h);

@@ -9,8 +9,8 @@ usage: make_seeds.py [--check]    (from anywhere; paths are relative to this fil
              manifests, configs, repositories, v1 json), plus documents that name the fixed
              members of fuzz_manifest.c (blobs named by sha256 of a label, not of the content)
   image/     small whole images: the docker-save, legacy, oci-archive and broken tarballs of
-             testdata/, repacked with their layers cut and the outer tar's padding dropped,
-             plus the gzip and zstd tarballs as they are
+             testdata/, repacked without directory members and the outer tar's padding
+             (every member keeps its bytes: digests hold), plus the gzip and zstd tarballs
 
 The seed directories are rewritten from scratch; running twice gives identical files.
 --check only reports what would change and exits 1 if anything would.  Total size is kept
@@ -165,7 +165,8 @@ def harvest(seeds, tag, members):
 
 
 def repack(path):
-    """The image tarball rewritten with cut layers and no padding after its end marker."""
+    """The image tarball without directory and VERSION members and without padding after its
+    end marker.  Members keep their bytes, so digests and diff_ids still hold (--verify)."""
     out = io.BytesIO()
     with tarfile.open(path) as src, tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as dst:
         last_end = 0
@@ -173,9 +174,6 @@ def repack(path):
             if m.isdir() or m.name.endswith("/VERSION"):
                 continue  # nothing reads them
             data = src.extractfile(m).read() if m.isreg() else None
-            if data is not None and kind(data) == "tar":
-                data = cut_tar(data)
-                m.size = len(data)
             dst.addfile(m, io.BytesIO(data) if data is not None else None)
             last_end = dst.offset
     raw = out.getvalue()
