@@ -4,11 +4,13 @@
 #include <inttypes.h>
 #include <locale.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "imgstat.h"
 #include "batch.h"
 #include "options.h"
 #include "output.h"
+#include "progress.h"
 
 int main(int argc, char **argv)
 {
@@ -31,6 +33,12 @@ int main(int argc, char **argv)
     }
     if (c.ninputs > 1 || c.all)
         return batch_run(&c);
+    struct progress prog;
+    if (c.progress == 1 || (c.progress < 0 && isatty(STDERR_FILENO))) {
+        progress_start(&prog);
+        c.lib.progress = progress_update;
+        c.lib.progress_ctx = &prog;
+    }
     imgstat *h;
     struct imgstat_totals t;
     int lrc = imgstat_open(&h, c.input, &c.lib);
@@ -39,7 +47,11 @@ int main(int argc, char **argv)
         imgstat_close(h);
         return rc;
     }
-    if (lrc != IMGSTAT_OK || imgstat_scan(h, &t) != IMGSTAT_OK) {
+    if (lrc == IMGSTAT_OK)
+        lrc = imgstat_scan(h, &t);
+    if (c.lib.progress)
+        progress_end(&prog);
+    if (lrc != IMGSTAT_OK) {
         fprintf(stderr, "imgstat: %s: %s\n", c.input, imgstat_errmsg(h));
         imgstat_close(h);
         return EXIT_ERROR;

@@ -14,7 +14,7 @@
 enum opt_id {
     OPT_IMAGE = 1000, OPT_PLATFORM, OPT_JOBS, OPT_LENIENT, OPT_DETAIL, OPT_TOP, OPT_FORMAT,
     OPT_FILE_NAME, OPT_LIMIT, OPT_OFFSET, OPT_NAMESPACE, OPT_IMAGE_NAME, OPT_TAG_NAME,
-    OPT_IMAGE_ID, OPT_ALL, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
+    OPT_IMAGE_ID, OPT_ALL, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
 };
 
 struct opt {
@@ -53,6 +53,8 @@ static const struct opt opts[] = {
     {"max-size", 0, "SIZE", OPT_MAX_SIZE, "exit 3 above SIZE bytes (K, M, G, KiB, MiB, GiB)"},
     {"max-wasted", 0, "SIZE", OPT_MAX_WASTED, "exit 3 above SIZE wasted bytes"},
     {"min-efficiency", 0, "R", OPT_MIN_EFF, "exit 3 below efficiency R (0 to 1)"},
+    {"progress", 0, NULL, OPT_PROGRESS, "a progress line on stderr (default: on a terminal)"},
+    {"no-progress", 0, NULL, OPT_NO_PROGRESS, NULL},
     {"help", 'h', NULL, OPT_HELP, "this help"},
     {"version", 'V', NULL, OPT_VERSION, "versions of imgstat and its libraries"},
 };
@@ -71,13 +73,15 @@ void cli_help(FILE *f)
         if (!opts[i].help)
             continue; /* described with the option before it */
         char left[64];
+        bool paired = i + 1 < NOPTS && !opts[i + 1].help;
         snprintf(left, sizeof left, "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
                  opts[i].short_name ? opts[i].short_name : ' ', opts[i].short_name ? ", " : " ",
                  opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+        if (paired && strncmp(opts[i + 1].name, "no-", 3) == 0)
+            snprintf(left, sizeof left, "  --%s, --%s", opts[i].name, opts[i + 1].name);
         fprintf(f, "  %-28s %s\n", opts[i].short_name ? left : left + 2, opts[i].help);
     }
-    fputs("\nPrints {\"total_files_num\": N, \"total_files_size\": N}; imgstat(1) says more.\n"
-          "Exit status:\n"
+    fputs("Exit status (imgstat(1) says more):\n"
           "  0  success\n"
           "  1  the image could not be read, chosen or scanned (stderr says why)\n"
           "  2  usage error\n"
@@ -159,6 +163,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
     }
     shorts[ns] = '\0';
     memset(c, 0, sizeof *c);
+    c->progress = -1;
     c->top = 10;
     c->limit = 10;
     const char *org = NULL, *name = NULL, *tag = NULL;
@@ -223,6 +228,8 @@ int cli_parse(int argc, char **argv, struct cli *c)
         case OPT_TAG_NAME: tag = optarg; break;
         case OPT_IMAGE_ID: c->lib.image = optarg; break;
         case OPT_ALL: c->all = true; break;
+        case OPT_PROGRESS: c->progress = 1; break;
+        case OPT_NO_PROGRESS: c->progress = 0; break;
         case OPT_MAX_FILES:
             if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
                 return usage("--max-files '%s': expected a whole number", optarg);

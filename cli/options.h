@@ -27,6 +27,7 @@ struct cli {
     int ninputs;
     bool all;             /* --all: every image of each input */
     bool jobs_set;
+    int progress;         /* 1 --progress, 0 --no-progress, -1 on a terminal */
     bool files_cmd; /* `imgstat files IMAGE` */
     bool help, version, detail;
     enum out_format format;

@@ -54,12 +54,24 @@ enum imgstat_code {
  * far above real layers, it only stops decompression bombs. */
 #define IMGSTAT_DEFAULT_MAX_LAYER_BYTES (UINT64_C(1) << 40)
 
+/* Where a scan is, for a progress display (imgstat_options.progress). */
+struct imgstat_progress {
+    int reading;          /* 1: reading a stream in its one pass; 0: merging layers */
+    uint64_t bytes_done;  /* input bytes read (reading) or layer blob bytes merged */
+    uint64_t bytes_total; /* of the input or of all layer blobs; 0 when unknown (a pipe) */
+    uint64_t layer, nlayers; /* merging: the layer being merged (1-based) and their number */
+    uint64_t entries, files; /* tar entries read so far; files in the view so far */
+};
+typedef void (*imgstat_progress_fn)(void *ctx, const struct imgstat_progress *p);
+
 struct imgstat_options {
     const char *image;    /* REF: tag, ref name, image ID (prefix), manifest digest */
     const char *platform; /* "OS/ARCH[/VARIANT]"; NULL: the host's, if it decides */
     unsigned jobs;        /* layers decoded at once; 0: online CPUs; 1: no threads */
     unsigned flags;       /* IMGSTAT_LENIENT, IMGSTAT_VERIFY */
     uint64_t max_layer_bytes; /* 0: IMGSTAT_DEFAULT_MAX_LAYER_BYTES; UINT64_MAX: none */
+    imgstat_progress_fn progress; /* called every few thousand entries, on the calling thread */
+    void *progress_ctx;
 };
 
 /* What the final filesystem holds. */

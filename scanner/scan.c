@@ -45,6 +45,13 @@ struct imgstat {
     bool has_warning;
 };
 
+static void stream_progress(void *ctx, uint64_t done, uint64_t total, uint64_t entries)
+{
+    const struct imgstat *h = ctx;
+    struct imgstat_progress p = {1, done, total, 0, 0, entries, 0};
+    h->opt.progress(h->opt.progress_ctx, &p);
+}
+
 static void choose(struct imgstat *h, struct image *img)
 {
     h->chosen = img;
@@ -69,7 +76,8 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
         return e->code;
     struct src_opts so = {h->opt.max_layer_bytes ? h->opt.max_layer_bytes
                                                  : IMGSTAT_DEFAULT_MAX_LAYER_BYTES,
-                          (h->opt.flags & IMGSTAT_VERIFY) != 0};
+                          (h->opt.flags & IMGSTAT_VERIFY) != 0,
+                          h->opt.progress ? stream_progress : NULL, h};
     if (so.max_layer_bytes == UINT64_MAX)
         so.max_layer_bytes = 0;
     if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
@@ -124,6 +132,7 @@ struct layer_job {
 };
 
 struct pipeline {
+    struct merge_ctx *progress; /* NULL: no progress reports */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     const struct source *src;
@@ -210,6 +219,31 @@ static void *helper(void *arg)
 }
 
 /* Merge layer i: decode it here, or replay what a helper decoded. */
+/* tree_apply, reporting progress every few thousand entries. */
+struct merge_ctx {
+    const struct imgstat *h;
+    struct tree *t;
+    struct imgstat_progress p;
+};
+
+static void merge_report(struct merge_ctx *m)
+{
+    struct imgstat_totals tot;
+    tree_totals(m->t, &tot);
+    m->p.entries = tot.entries;
+    m->p.files = tot.files;
+    m->h->opt.progress(m->h->opt.progress_ctx, &m->p);
+}
+
+static int merge_sink(void *ctx, const struct layer_entry *ent, struct err *e)
+{
+    struct merge_ctx *m = ctx;
+    int rc = tree_apply(m->t, ent, e);
+    if ((++m->p.entries & 4095) == 0)
+        merge_report(m);
+    return rc;
+}
+
 static int merge_one(struct pipeline *p, size_t i, struct tree *t, struct err *e)
 {
     struct layer_job *j = &p->v[i];
@@ -225,14 +259,22 @@ static int merge_one(struct pipeline *p, size_t i, struct tree *t, struct err *e
 
     int rc;
     tree_begin_layer(t);
+    layer_sink sink = p->progress ? merge_sink : tree_apply;
+    void *ctx = p->progress ? (void *)p->progress : (void *)t;
+    if (p->progress)
+        p->progress->p.layer = i + 1;
     if (mine) {
-        rc = decode(p->src, j, tree_apply, t, e);
+        rc = decode(p->src, j, sink, ctx, e);
     } else if ((rc = j->rc) != IMGSTAT_OK) {
         *e = j->err;
     } else {
-        rc = rec_replay(&j->rec, tree_apply, t, e);
+        rc = rec_replay(&j->rec, sink, ctx, e);
     }
     rec_free(&j->rec);
+    if (p->progress && rc == IMGSTAT_OK) {
+        p->progress->p.bytes_done += j->ref->data ? j->ref->data_len : j->m ? j->m->size : 0;
+        merge_report(p->progress);
+    }
 
     pthread_mutex_lock(&p->mu);
     p->merged = i + 1;
@@ -267,7 +309,10 @@ static unsigned helpers_for(const struct imgstat *h, size_t nlayers)
 
 static int run_layers(struct imgstat *h, struct layer_job *v, size_t n, struct tree *t)
 {
-    struct pipeline p = {.src = h->src, .v = v, .n = n};
+    struct merge_ctx mc = {h, t, {0, 0, 0, 0, n, 0, 0}};
+    for (size_t i = 0; i < n; i++)
+        mc.p.bytes_total += v[i].ref->data ? v[i].ref->data_len : v[i].m ? v[i].m->size : 0;
+    struct pipeline p = {.progress = h->opt.progress ? &mc : NULL, .src = h->src, .v = v, .n = n};
     unsigned nh = helpers_for(h, n);
     pthread_t tid[CLI_MAX_HELPERS];
     unsigned started = 0;

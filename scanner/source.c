@@ -248,6 +248,27 @@ static int keep_member(struct source *s, struct archive *a, struct member *m, co
     return IMGSTAT_OK;
 }
 
+static void stream_progress(struct source *s)
+{
+    if (s->opts.progress)
+        s->opts.progress(s->opts.progress_ctx, (uint64_t)archive_filter_bytes(s->outer, -1),
+                         s->input_size, s->recorded);
+}
+
+/* rec_sink, with progress every few thousand entries. */
+struct rec_ctx {
+    struct source *s;
+    struct rec_buf *rec;
+};
+
+static int rec_progress_sink(void *ctx, const struct layer_entry *ent, struct err *e)
+{
+    struct rec_ctx *c = ctx;
+    if ((++c->s->recorded & 4095) == 0)
+        stream_progress(c->s);
+    return rec_sink(c->rec, ent, e);
+}
+
 /* Decode a large member as a layer into m->rec, reading the outer stream once. */
 static int record_member(struct source *s, struct archive *a, struct member *m, struct err *e)
 {
@@ -275,7 +296,8 @@ static int record_member(struct source *s, struct archive *a, struct member *m, 
     n.eof = r == ARCHIVE_EOF;
     struct err le = {0};
     struct layer_meta meta;
-    int rc = walk_dec(s, nest_read, &n, name_alg(m->name), rec_sink, &m->rec, &meta, &le);
+    struct rec_ctx rc_ctx = {s, &m->rec};
+    int rc = walk_dec(s, nest_read, &n, name_alg(m->name), rec_progress_sink, &rc_ctx, &meta, &le);
     if (n.outer_failed)
         return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
     if (rc == IMGSTAT_ENOMEM)
@@ -351,6 +373,8 @@ static int index_tar(struct source *s, struct archive *a, struct err *e)
             return err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
         if (index_entry(s, a, ae, e) != IMGSTAT_OK)
             return e->code;
+        if (s->kind == SRC_STREAM)
+            stream_progress(s);
     }
     s->outer_filter = archive_filter_name(a, 0);
     return IMGSTAT_OK;
@@ -416,7 +440,9 @@ static int open_stream(struct source *s, int fd, struct err *e)
                                             : "not a tar archive, nor a gzip or zstd one";
         rc = err_set(e, IMGSTAT_EINPUT, "%s", m);
     } else {
+        s->outer = a;
         rc = index_tar(s, a, e);
+        s->outer = NULL;
     }
     archive_read_free(a);
     return rc;
@@ -468,6 +494,8 @@ int src_open(struct source **out, const char *path, const struct src_opts *o, st
         s->kind = SRC_DIR;
         return IMGSTAT_OK;
     }
+    if (S_ISREG(st.st_mode))
+        s->input_size = (uint64_t)st.st_size;
     if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
         return open_file(s, fd, (uint64_t)st.st_size, e);
     return open_stream(s, fd, e);

@@ -62,6 +62,9 @@ struct member {
 struct src_opts {
     uint64_t max_layer_bytes; /* 0: no limit */
     bool verify;              /* compute digests of every layer blob and tar stream */
+    /* a stream's one pass: input bytes read and entries recorded so far */
+    void (*progress)(void *ctx, uint64_t bytes_read, uint64_t input_size, uint64_t entries);
+    void *progress_ctx;
 };
 
 struct source {
@@ -74,6 +77,9 @@ struct source {
     struct member **buckets;
     size_t nbuckets, nmembers;
     size_t kept; /* SRC_STREAM: bytes of members kept whole */
+    struct archive *outer;  /* SRC_STREAM: the outer archive while it is read */
+    uint64_t input_size;    /* 0 for a pipe */
+    uint64_t recorded;      /* SRC_STREAM: entries recorded so far */
 };
 
 /* Open path ("-" for stdin) and, for tarballs, index or stream every member. */
