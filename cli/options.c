@@ -14,7 +14,7 @@
 enum opt_id {
     OPT_IMAGE = 1000, OPT_PLATFORM, OPT_JOBS, OPT_LENIENT, OPT_DETAIL, OPT_TOP, OPT_FORMAT,
     OPT_FILE_NAME, OPT_LIMIT, OPT_OFFSET, OPT_NAMESPACE, OPT_IMAGE_NAME, OPT_TAG_NAME,
-    OPT_IMAGE_ID, OPT_ALL, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
+    OPT_IMAGE_ID, OPT_ALL, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MAX_ENTRIES, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
 };
 
 struct opt {
@@ -37,6 +37,7 @@ static const struct opt opts[] = {
      "check every blob's digest and every diff_id"},
     {"max-layer-bytes", 0, "SIZE", OPT_MAX_LAYER_BYTES,
      "stop a layer beyond SIZE (default 1TiB, 0: none)"},
+    {"max-entries", 0, "N", OPT_MAX_ENTRIES, "stop beyond N tar entries (default 20M, 0: none)"},
     {"detail", 0, NULL, OPT_DETAIL, "identity, counts, layers, wasted bytes"},
     {"top", 0, "N", OPT_TOP, "with --detail: N largest files (default 10)"},
     {"format", 0, "FMT", OPT_FORMAT, "json, text; files: also csv, jsonl"},
@@ -65,8 +66,7 @@ void cli_help(FILE *f)
     fputs("Usage: imgstat [OPTIONS] IMAGE [IMAGE...]\n"
           "       imgstat files [OPTIONS] IMAGE\n"
           "File statistics of a saved container image, read offline.\n"
-          "IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI\n"
-          "image-layout directory, or - for a tarball on standard input.\n"
+          "IMAGE: a docker-save/oci-archive tarball (plain, gzip, zstd), an OCI layout, or -\n"
           "Options:\n",
           f);
     for (size_t i = 0; i < NOPTS; i++) {
@@ -191,6 +191,11 @@ int cli_parse(int argc, char **argv, struct cli *c)
         case OPT_LENIENT: c->lib.flags |= IMGSTAT_LENIENT; break;
         case OPT_DETAIL: c->detail = true; break;
         case OPT_VERIFY: c->lib.flags |= IMGSTAT_VERIFY; break;
+        case OPT_MAX_ENTRIES:
+            if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
+                return usage("--max-entries '%s': expected a whole number", optarg);
+            c->lib.max_entries = n ? n : UINT64_MAX;
+            break;
         case OPT_MAX_LAYER_BYTES:
             if (parse_size(optarg, &u) != 0)
                 return usage("--max-layer-bytes '%s': expected a size such as 500M or 2GiB",

@@ -53,6 +53,10 @@ enum imgstat_code {
 /* Uncompressed bytes one layer may expand to unless max_layer_bytes says otherwise:
  * far above real layers, it only stops decompression bombs. */
 #define IMGSTAT_DEFAULT_MAX_LAYER_BYTES (UINT64_C(1) << 40)
+/* Tar entries read for one image (all layers), and recorded from one stream, unless
+ * max_entries says otherwise: 20 times the largest real images seen (~1M paths); a bound
+ * on memory for crafted layers of empty entries. */
+#define IMGSTAT_DEFAULT_MAX_ENTRIES UINT64_C(20000000)
 
 /* Where a scan is, for a progress display (imgstat_options.progress). */
 struct imgstat_progress {
@@ -70,6 +74,7 @@ struct imgstat_options {
     unsigned jobs;        /* layers decoded at once; 0: online CPUs; 1: no threads */
     unsigned flags;       /* IMGSTAT_LENIENT, IMGSTAT_VERIFY */
     uint64_t max_layer_bytes; /* 0: IMGSTAT_DEFAULT_MAX_LAYER_BYTES; UINT64_MAX: none */
+    uint64_t max_entries;     /* 0: IMGSTAT_DEFAULT_MAX_ENTRIES; UINT64_MAX: none */
     imgstat_progress_fn progress; /* called every few thousand entries, on the calling thread */
     void *progress_ctx;
 };

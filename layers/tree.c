@@ -59,6 +59,7 @@ struct tree {
     uint32_t nbuckets, live;
     uint32_t gen;
     unsigned flags;
+    uint64_t max_entries;
     struct arena names;
     struct imgstat_totals tot;
     struct tree_layer_stats layer;
@@ -537,7 +538,10 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
     struct tree *t = ctx;
     char path[PATH_MAX_BYTES + 1];
     bool clamped;
-    t->tot.entries++;
+    if (++t->tot.entries > t->max_entries && t->max_entries)
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "more than %llu tar entries in the image (raise it with --max-entries)",
+                       (unsigned long long)t->max_entries);
     t->layer.entries++;
     if (ent->type == ENT_REG)
         t->tot.layer_bytes += ent->size;
@@ -623,6 +627,11 @@ void tree_free(struct tree *t)
     free(t->buckets);
     arena_free(&t->names);
     free(t);
+}
+
+void tree_set_max_entries(struct tree *t, uint64_t max)
+{
+    t->max_entries = max;
 }
 
 void tree_begin_layer(struct tree *t)

@@ -27,6 +27,9 @@ struct tree;
 struct tree *tree_new(unsigned flags);
 void tree_free(struct tree *t);
 
+/* Entries the tree accepts over all layers before failing with IMGSTAT_ELIMIT; 0: no limit. */
+void tree_set_max_entries(struct tree *t, uint64_t max);
+
 /* Start the next layer: forgets which paths the previous layer touched. */
 void tree_begin_layer(struct tree *t);
 

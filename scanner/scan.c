@@ -52,6 +52,12 @@ static void stream_progress(void *ctx, uint64_t done, uint64_t total, uint64_t e
     h->opt.progress(h->opt.progress_ctx, &p);
 }
 
+static uint64_t max_entries(const struct imgstat *h)
+{
+    uint64_t m = h->opt.max_entries ? h->opt.max_entries : IMGSTAT_DEFAULT_MAX_ENTRIES;
+    return m == UINT64_MAX ? 0 : m;
+}
+
 static void choose(struct imgstat *h, struct image *img)
 {
     h->chosen = img;
@@ -77,7 +83,7 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
     struct src_opts so = {h->opt.max_layer_bytes ? h->opt.max_layer_bytes
                                                  : IMGSTAT_DEFAULT_MAX_LAYER_BYTES,
                           (h->opt.flags & IMGSTAT_VERIFY) != 0,
-                          h->opt.progress ? stream_progress : NULL, h};
+                          max_entries(h), h->opt.progress ? stream_progress : NULL, h};
     if (so.max_layer_bytes == UINT64_MAX)
         so.max_layer_bytes = 0;
     if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
@@ -351,6 +357,8 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
     tree_free(h->tree);
     free(h->layers);
     struct tree *t = h->tree = tree_new(h->opt.flags);
+    if (t)
+        tree_set_max_entries(t, max_entries(h));
     h->layers = calloc(img->nlayers ? img->nlayers : 1, sizeof *h->layers);
     int rc = v && t && h->layers ? IMGSTAT_OK : err_nomem(&h->err);
     /* find every layer first: a missing blob is reported before any work */

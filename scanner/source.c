@@ -266,6 +266,12 @@ static int rec_progress_sink(void *ctx, const struct layer_entry *ent, struct er
     struct rec_ctx *c = ctx;
     if ((++c->s->recorded & 4095) == 0)
         stream_progress(c->s);
+    if (c->s->opts.max_entries && c->s->recorded > c->s->opts.max_entries) {
+        c->s->over_limit = true;
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "more than %llu tar entries in the stream (raise it with --max-entries)",
+                       (unsigned long long)c->s->opts.max_entries);
+    }
     return rec_sink(c->rec, ent, e);
 }
 
@@ -302,6 +308,8 @@ static int record_member(struct source *s, struct archive *a, struct member *m, 
         return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
     if (rc == IMGSTAT_ENOMEM)
         return err_nomem(e);
+    if (s->over_limit) /* memory is what the limit protects: stop the whole stream */
+        return err_set(e, IMGSTAT_ELIMIT, "%s: %s", m->name, le.msg);
     if (rc != IMGSTAT_OK) {
         /* not an error yet: only if an image uses this member as a layer */
         m->why = arena_strdup(&s->arena, le.msg);

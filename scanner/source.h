@@ -62,6 +62,7 @@ struct member {
 struct src_opts {
     uint64_t max_layer_bytes; /* 0: no limit */
     bool verify;              /* compute digests of every layer blob and tar stream */
+    uint64_t max_entries;     /* entries recorded from a stream; 0: no limit */
     /* a stream's one pass: input bytes read and entries recorded so far */
     void (*progress)(void *ctx, uint64_t bytes_read, uint64_t input_size, uint64_t entries);
     void *progress_ctx;
@@ -80,6 +81,7 @@ struct source {
     struct archive *outer;  /* SRC_STREAM: the outer archive while it is read */
     uint64_t input_size;    /* 0 for a pipe */
     uint64_t recorded;      /* SRC_STREAM: entries recorded so far */
+    bool over_limit;        /* SRC_STREAM: recorded passed opts.max_entries */
 };
 
 /* Open path ("-" for stdin) and, for tarballs, index or stream every member. */
