@@ -67,7 +67,7 @@ const char *id_from_name(struct arena *a, const char *name)
         hex = name + 7;
     else if (n == 64 + 5 && strcmp(name + 64, ".json") == 0)
         hex = name;
-    else if (n == 64 + 14 && strncmp(name, "blobs/sha256/", 13) == 0)
+    else if (n == 64 + 13 && strncmp(name, "blobs/sha256/", 13) == 0)
         hex = name + 13;
     if (!hex || !is_hex(hex, 64))
         return NULL;
