@@ -25,6 +25,14 @@
 /* Pipe capacity asked for the stdin variant; inputs larger than what we get are skipped. */
 #define FZ_PIPE_SIZE (1024 * 1024)
 
+/* Under UBSan a report must stop the run (a crash for libFuzzer, a failed replay) rather
+ * than scroll by; UBSAN_OPTIONS still overrides this. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+    return "halt_on_error=1:print_stacktrace=1";
+}
+
 void fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
     va_list ap;

@@ -4,8 +4,8 @@
 usage: test_hostile.py IMGSTAT [-k SUBSTRING] [--list] [--keep] [-v]
 
 Every case writes its input into a fresh temporary directory with this file's own code
-(tarfile-free tar headers, gzip, zlib, json, zipfile; no fixture files, nothing downloaded)
-and runs the CLI on it once.  Unless a case says otherwise it must:
+(tar headers written byte by byte, zlib for gzip, raw zstd frames, json, zipfile; no fixture
+files, nothing downloaded) and runs the CLI on it once.  Unless a case says otherwise it must:
 
   * exit with status 1 (and never be killed by a signal: that is a crash);
   * print nothing on stdout;
@@ -30,7 +30,6 @@ failure, then "N passed, N failed"; exit 1 if any failed.  Python 3 standard lib
 """
 import base64
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -949,7 +948,7 @@ def check(c, path, code, out, err, secs, rss, tb, mb):
 def main(argv):
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("imgstat")
+    ap.add_argument("imgstat", nargs="?")
     ap.add_argument("-k", dest="only", help="run the cases whose name contains this")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--keep", action="store_true", help="keep the inputs (prints the directory)")
@@ -959,6 +958,8 @@ def main(argv):
         for c in CASES:
             print(c["name"] + ("  [known failing]" if c["name"] in KNOWN_FAILING else ""))
         return 0
+    if not a.imgstat:
+        ap.error("the imgstat binary to test is required")
     exe = os.path.abspath(a.imgstat)
     asan = is_asan(exe)
     tf, mf, mx = (ASAN_TIME_FACTOR, ASAN_MEM_FACTOR, ASAN_MEM_EXTRA) if asan else (1.0, 1.0, 0)
