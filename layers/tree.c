@@ -65,6 +65,14 @@ struct tree {
     struct tree_layer_stats layer;
     uint64_t reg_inodes;
     struct plnk *plnk; /* this layer's AUFS hard-link targets */
+    /* The last parent directory resolved: tar entries come grouped by directory, so most
+     * entries resolve the same parent as the one before.  Valid while no node is removed
+     * (a removal can free the directory, or a directory on the way to it). */
+    uint64_t epoch; /* removals so far */
+    uint64_t cache_epoch;
+    uint32_t cache_dir;
+    size_t cache_len;
+    char cache_path[PATH_MAX_BYTES + 1];
     size_t nplnk, plnk_cap;
     char warning[ERR_MSG_MAX];
 };
@@ -280,6 +288,7 @@ static void node_drop(struct tree *t, uint32_t id)
     n->next_sib = t->nodes.free_head;
     t->nodes.free_head = id;
     t->live--;
+    t->epoch++;
 }
 
 /* Remove a node and its whole subtree, without recursion: descend to a leaf, drop it, climb. */
@@ -574,7 +583,17 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
 
     uint32_t dir = ROOT;
     unsigned depth = 0, hops = 0;
-    enum res r = resolve(t, &dir, &depth, path, plen, kind == WH_NONE, &hops);
+    enum res r;
+    if (t->cache_dir && t->cache_epoch == t->epoch && t->cache_len == plen &&
+        memcmp(t->cache_path, path, plen) == 0) {
+        dir = t->cache_dir;
+        r = RES_OK;
+    } else if ((r = resolve(t, &dir, &depth, path, plen, kind == WH_NONE, &hops)) == RES_OK) {
+        memcpy(t->cache_path, path, plen);
+        t->cache_len = plen;
+        t->cache_dir = dir;
+        t->cache_epoch = t->epoch;
+    }
     if (kind != WH_NONE) {
         /* a whiteout under a missing or non-directory parent hides nothing (umoci) */
         if (r == RES_MISSING || r == RES_NOTDIR)
