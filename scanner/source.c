@@ -498,6 +498,8 @@ int src_open(struct source **out, const char *path, const struct src_opts *o, st
     struct stat st;
     if (fstat(fd, &st) != 0)
         return err_sys(e, errno, "cannot stat");
+    if (!s->own_fd && isatty(fd))
+        return err_set(e, IMGSTAT_EINPUT, "standard input is a terminal: pipe an image into it");
     if (S_ISDIR(st.st_mode)) {
         s->kind = SRC_DIR;
         return IMGSTAT_OK;

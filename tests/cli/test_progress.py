@@ -75,5 +75,13 @@ for args, want in (([], True), (["--no-progress"], False)):
     ok("terminal %s: progress %s" % (args, want), ("\033[K" in tty) == want and code == 0,
        repr(tty[:200]))
 
+# a terminal as standard input: refused at once, not a silent wait for input
+master, slave = pty.openpty()
+p = subprocess.run([BIN, "-"], stdin=slave, capture_output=True, timeout=30)
+os.close(slave)
+os.close(master)
+ok("stdin a terminal: refused", p.returncode == 1 and b"terminal" in p.stderr and not p.stdout,
+   "%d %r" % (p.returncode, p.stderr))
+
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
