@@ -1,9 +1,11 @@
 /*
- * Opening the input, indexing tarball members, and reading members back.
- * See source.h for the three kinds and when each is used.
+ * Opening the input, indexing tarball members, finding and reading members back.
+ * See source.h for the three kinds and when each is used; walking a layer member is
+ * in source_walk.c, the one-pass stream in stream.c.
  */
 #define _GNU_SOURCE
 #include "source.h"
+#include "source_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,70 +26,6 @@
 #include "path.h"
 #include "reader.h"
 #include "walk.h"
-
-/* ---- decoding a layer ---------------------------------------------------------------- */
-
-/* Walk a layer blob read from `up` through the decode pipeline (decode.h) into sink.
- * in_alg: the algorithm of the blob's expected digest, for --verify (NULL: none). */
-static int walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char *in_alg,
-                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
-{
-    static const struct src_opts defaults = {0};
-    const struct src_opts *so = s ? &s->opts : &defaults;
-    struct dec_opts o = {so->max_layer_bytes, so->verify ? in_alg : NULL,
-                         so->verify ? "sha256" : NULL};
-    struct dec *d = dec_new(up, up_ctx, &o);
-    struct archive *a = d ? layer_archive_new(e) : NULL;
-    if (!a) {
-        dec_free(d);
-        return d ? e->code : err_nomem(e);
-    }
-    int rc = IMGSTAT_OK;
-    if (dec_open(a, d) != ARCHIVE_OK)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
-    else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK && so->verify &&
-             dec_drain(a, d) < 0)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
-    struct dec_result r;
-    dec_result(d, &r);
-    if (r.limit_hit)
-        rc = err_set(e, IMGSTAT_ELIMIT,
-                     "more than %llu bytes uncompressed (raise it with --max-layer-bytes)",
-                     (unsigned long long)so->max_layer_bytes);
-    if (meta) {
-        meta->compression = r.codec;
-        meta->tar_bytes = so->verify ? r.out_bytes : (uint64_t)archive_filter_bytes(a, 0);
-        memcpy(meta->in_digest, r.in_digest, DIGEST_MAX);
-        memcpy(meta->out_digest, r.out_digest, DIGEST_MAX);
-    }
-    archive_read_free(a);
-    dec_free(d);
-    return rc;
-}
-
-/* Memory as an upstream: the whole buffer at once. */
-struct mem_up {
-    const void *buf;
-    size_t len;
-    bool done;
-};
-
-static la_ssize_t mem_read(struct archive *a, void *ctx, const void **buf)
-{
-    (void)a;
-    struct mem_up *m = ctx;
-    *buf = m->buf;
-    if (m->done)
-        return 0;
-    m->done = true;
-    return (la_ssize_t)m->len;
-}
-
-/* The digest algorithm a member's name implies (blobs/sha512/...), for --verify. */
-static const char *name_alg(const char *name)
-{
-    return strncmp(name, "blobs/sha512/", 13) == 0 ? "sha512" : "sha256";
-}
 
 /* ---- the member table ---------------------------------------------------------------- */
 
@@ -181,158 +119,6 @@ static const char *link_target(struct source *s, const char *name, const char *t
     return arena_strdup(&s->arena, out);
 }
 
-/* Nested reading: a layer member decoded straight from the outer stream's data blocks. */
-struct nest {
-    struct archive *outer;
-    const void *pend;
-    size_t pend_len;
-    int64_t next_off;
-    bool eof, outer_failed;
-};
-
-static la_ssize_t nest_read(struct archive *a, void *ctx, const void **buf)
-{
-    struct nest *n = ctx;
-    if (n->pend_len) {
-        size_t len = n->pend_len;
-        *buf = n->pend;
-        n->pend_len = 0;
-        return (la_ssize_t)len;
-    }
-    while (!n->eof) {
-        size_t len;
-        la_int64_t off;
-        int r = archive_read_data_block(n->outer, buf, &len, &off);
-        if (r == ARCHIVE_EOF) {
-            n->eof = true;
-            break;
-        }
-        if (r < ARCHIVE_WARN || off != n->next_off) {
-            n->outer_failed = true;
-            archive_set_error(a, EIO, "%s", r < ARCHIVE_WARN && archive_error_string(n->outer)
-                                                ? archive_error_string(n->outer)
-                                                : "sparse member");
-            return -1;
-        }
-        n->next_off += (int64_t)len;
-        if (len)
-            return (la_ssize_t)len;
-    }
-    *buf = NULL;
-    return 0;
-}
-
-/* Read the rest of the current member into a kept buffer of `size` bytes (`have` done). */
-static int keep_member(struct source *s, struct archive *a, struct member *m, const void *first,
-                       size_t have, struct err *e)
-{
-    if (m->size > SRC_KEPT_MAX - s->kept)
-        return err_set(e, IMGSTAT_ELIMIT, "%s: more than %u MiB of small members (SRC_KEPT_MAX)",
-                       m->name, SRC_KEPT_MAX >> 20);
-    unsigned char *buf = arena_alloc(&s->arena, (size_t)m->size + 1);
-    if (!buf)
-        return err_nomem(e);
-    if (have)
-        memcpy(buf, first, have);
-    while (have < m->size) {
-        la_ssize_t got = archive_read_data(a, buf + have, (size_t)m->size - have);
-        if (got < 0)
-            return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
-        if (got == 0)
-            return err_set(e, IMGSTAT_EINPUT, "%s: member ends early (truncated?)", m->name);
-        have += (size_t)got;
-    }
-    buf[m->size] = '\0';
-    m->data = buf;
-    s->kept += m->size;
-    return IMGSTAT_OK;
-}
-
-static void stream_progress(struct source *s)
-{
-    if (s->opts.progress)
-        s->opts.progress(s->opts.progress_ctx, (uint64_t)archive_filter_bytes(s->outer, -1),
-                         s->input_size, s->recorded);
-}
-
-/* rec_sink, with progress every few thousand entries. */
-struct rec_ctx {
-    struct source *s;
-    struct rec_buf *rec;
-};
-
-static int rec_progress_sink(void *ctx, const struct layer_entry *ent, struct err *e)
-{
-    struct rec_ctx *c = ctx;
-    if ((++c->s->recorded & 4095) == 0)
-        stream_progress(c->s);
-    if (c->s->opts.max_entries && c->s->recorded > c->s->opts.max_entries) {
-        c->s->over_limit = true;
-        return err_set(e, IMGSTAT_ELIMIT,
-                       "more than %llu tar entries in the stream (raise it with --max-entries)",
-                       (unsigned long long)c->s->opts.max_entries);
-    }
-    return rec_sink(c->rec, ent, e);
-}
-
-/* Decode a large member as a layer into m->rec, reading the outer stream once. */
-static int record_member(struct source *s, struct archive *a, struct member *m, struct err *e)
-{
-    (void)s;
-    struct nest n = {.outer = a};
-    size_t len = 0;
-    la_int64_t off = 0;
-    const void *blk = NULL;
-    int r;
-    while ((r = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK && len == 0)
-        ;
-    if (r < ARCHIVE_WARN)
-        return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
-    if (r == ARCHIVE_EOF)
-        len = 0;
-    size_t i = 0;
-    while (i < len && strchr(" \t\r\n", ((const char *)blk)[i]))
-        i++;
-    if (i < len && off == 0 && strchr("{[", ((const char *)blk)[i]) && m->size <= SRC_JSON_MAX)
-        return keep_member(s, a, m, blk, len, e);
-
-    n.pend = blk;
-    n.pend_len = len;
-    n.next_off = off + (int64_t)len;
-    n.eof = r == ARCHIVE_EOF;
-    struct err le = {0};
-    struct layer_meta meta;
-    struct rec_ctx rc_ctx = {s, &m->rec};
-    int rc = walk_dec(s, nest_read, &n, name_alg(m->name), rec_progress_sink, &rc_ctx, &meta, &le);
-    if (n.outer_failed)
-        return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
-    if (rc == IMGSTAT_ENOMEM)
-        return err_nomem(e);
-    if (s->over_limit) /* memory is what the limit protects: stop the whole stream */
-        return err_set(e, IMGSTAT_ELIMIT, "%s: %s", m->name, le.msg);
-    if (rc != IMGSTAT_OK) {
-        /* not an error yet: only if an image uses this member as a layer */
-        m->why = arena_strdup(&s->arena, le.msg);
-        m->why_code = rc;
-        rec_free(&m->rec);
-        return IMGSTAT_OK;
-    }
-    m->recorded = true;
-    m->compression = meta.compression;
-    m->tar_bytes = meta.tar_bytes;
-    if (s->opts.verify && (!(m->in_digest = arena_strdup(&s->arena, meta.in_digest)) ||
-                           !(m->out_digest = arena_strdup(&s->arena, meta.out_digest))))
-        return err_nomem(e);
-    return IMGSTAT_OK;
-}
-
-static int stream_member(struct source *s, struct archive *a, struct member *m, struct err *e)
-{
-    if (m->size <= SRC_SMALL_MAX)
-        return keep_member(s, a, m, NULL, 0, e);
-    return record_member(s, a, m, e);
-}
-
 static int index_entry(struct source *s, struct archive *a, struct archive_entry *ae,
                        struct err *e)
 {
@@ -363,7 +149,7 @@ static int index_entry(struct source *s, struct archive *a, struct archive_entry
     }
     m->size = archive_entry_size(ae) > 0 ? (uint64_t)archive_entry_size(ae) : 0;
     if (s->kind == SRC_STREAM)
-        return stream_member(s, a, m, e);
+        return src_stream_member(s, a, m, e);
     if (archive_entry_sparse_count(ae) > 0)
         m->why = "a sparse member";
     m->offset = (uint64_t)archive_filter_bytes(a, 0);
@@ -382,7 +168,7 @@ static int index_tar(struct source *s, struct archive *a, struct err *e)
         if (index_entry(s, a, ae, e) != IMGSTAT_OK)
             return e->code;
         if (s->kind == SRC_STREAM)
-            stream_progress(s);
+            src_stream_progress(s);
     }
     s->outer_filter = archive_filter_name(a, 0);
     return IMGSTAT_OK;
@@ -528,7 +314,7 @@ void src_close(struct source *s)
 /* ---- finding and reading members ---------------------------------------------------- */
 
 /* Open name beneath the layout directory; symlinks may not lead out of it. */
-static int dir_open(const struct source *s, const char *name, struct err *e)
+int src_dir_open(const struct source *s, const char *name, struct err *e)
 {
     struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
@@ -551,7 +337,7 @@ int src_find(struct source *s, const char *name, const struct member **out, stru
     if (s->kind == SRC_DIR) {
         struct member *m = member_get(s, name);
         if (!m) {
-            int fd = dir_open(s, name, e);
+            int fd = src_dir_open(s, name, e);
             struct stat st;
             if (fd < 0)
                 return errno == ENOENT || errno == ENOTDIR ? IMGSTAT_OK : e->code;
@@ -607,7 +393,7 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
         unsigned char *b = arena_alloc(&s->arena, (size_t)m->size + 1);
         if (!b)
             return err_nomem(e);
-        int fd = s->kind == SRC_DIR ? dir_open(s, name, e) : s->fd;
+        int fd = s->kind == SRC_DIR ? src_dir_open(s, name, e) : s->fd;
         if (fd < 0)
             return e->code ? e->code : err_sys(e, errno, "%s", name);
         int rc = pread_full(fd, b, (size_t)m->size, m->offset, name, e);
@@ -623,13 +409,6 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
     return IMGSTAT_OK;
 }
 
-int src_walk_memory(const struct source *s, const void *buf, size_t len, const char *in_alg,
-                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
-{
-    struct mem_up m = {buf, len, false};
-    return walk_dec(s, mem_read, &m, in_alg, sink, ctx, meta, e);
-}
-
 int src_layer(struct source *s, const char *name, const struct member **out, struct err *e)
 {
     if (need(s, name, out, e) != IMGSTAT_OK)
@@ -638,66 +417,4 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
         return err_set(e, (*out)->why_code ? (*out)->why_code : IMGSTAT_EINPUT, "%s: %s", name,
                        (*out)->why ? (*out)->why : "not a layer");
     return IMGSTAT_OK;
-}
-
-/* A member of a file (tarball or layout).  An uncompressed layer, when nothing asks for its
- * bytes, is walked with seeking: its file data is never read. */
-static int walk_file(const struct source *s, int fd, const struct member *m, const char *in_alg,
-                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
-{
-    unsigned char head[4] = {0};
-    size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
-    if (pread_full(fd, head, hn, m->offset, m->name, e) != IMGSTAT_OK)
-        return e->code;
-    struct range_reader rr = {0};
-    int rc;
-    if (strcmp(dec_sniff(head, hn), "none") == 0 && !s->opts.verify) {
-        if (s->opts.max_layer_bytes && m->size > s->opts.max_layer_bytes)
-            return err_set(e, IMGSTAT_ELIMIT,
-                           "%llu bytes, more than %llu (raise it with --max-layer-bytes)",
-                           (unsigned long long)m->size,
-                           (unsigned long long)s->opts.max_layer_bytes);
-        struct archive *a = layer_archive_new(e);
-        if (!a)
-            return e->code;
-        rc = range_open(a, &rr, fd, m->offset, m->size, e);
-        if (rc == IMGSTAT_OK)
-            rc = layer_walk(a, sink, ctx, e);
-        if (meta) {
-            meta->compression = "none";
-            meta->tar_bytes = (uint64_t)archive_filter_bytes(a, 0);
-            meta->in_digest[0] = meta->out_digest[0] = '\0';
-        }
-        archive_read_free(a);
-        range_fini(&rr);
-        return rc;
-    }
-    if ((rc = range_init(&rr, fd, m->offset, m->size, e)) == IMGSTAT_OK)
-        rc = walk_dec(s, range_read, &rr, in_alg, sink, ctx, meta, e);
-    range_fini(&rr);
-    return rc;
-}
-
-int src_walk_member(const struct source *s, const struct member *m, const char *in_alg,
-                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
-{
-    if (m->data)
-        return src_walk_memory(s, m->data, (size_t)m->size, in_alg, sink, ctx, meta, e);
-    if (s->kind == SRC_STREAM) {
-        if (meta) {
-            meta->compression = m->compression;
-            meta->tar_bytes = m->tar_bytes;
-            snprintf(meta->in_digest, DIGEST_MAX, "%s", m->in_digest ? m->in_digest : "");
-            snprintf(meta->out_digest, DIGEST_MAX, "%s", m->out_digest ? m->out_digest : "");
-        }
-        return rec_replay(&m->rec, sink, ctx, e);
-    }
-    if (s->kind == SRC_TAR)
-        return walk_file(s, s->fd, m, in_alg, sink, ctx, meta, e);
-    int fd = dir_open(s, m->name, e);
-    if (fd < 0)
-        return e->code ? e->code : err_sys(e, errno, "%s", m->name);
-    int rc = walk_file(s, fd, m, in_alg, sink, ctx, meta, e);
-    close(fd);
-    return rc;
 }

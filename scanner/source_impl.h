@@ -1,0 +1,30 @@
+/*
+ * source_impl: what source.c (opening, indexing, finding), source_walk.c (walking layer
+ * members) and stream.c (one-pass streams) share.  Not part of any interface.
+ */
+#ifndef IMGSTAT_SOURCE_IMPL_H
+#define IMGSTAT_SOURCE_IMPL_H
+
+#include <archive.h>
+
+#include "decode.h"
+#include "source.h"
+
+/* Walk a layer blob read from `up` through the decode pipeline into sink; in_alg is the
+ * algorithm of its expected digest for --verify (NULL: none).  s may be NULL. */
+int src_walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char *in_alg,
+                 layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e);
+
+/* The digest algorithm a member's name implies (blobs/sha512/...), for --verify. */
+const char *src_name_alg(const char *name);
+
+/* Open name beneath a layout directory; -1 with e set (or errno ENOENT/ENOTDIR). */
+int src_dir_open(const struct source *s, const char *name, struct err *e);
+
+/* Stream mode: report the bytes read so far to the progress callback, if any. */
+void src_stream_progress(struct source *s);
+
+/* Stream mode: keep or record the current member of the outer archive `a`. */
+int src_stream_member(struct source *s, struct archive *a, struct member *m, struct err *e);
+
+#endif
