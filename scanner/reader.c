@@ -83,7 +83,8 @@ int range_init(struct range_reader *r, int fd, uint64_t start, uint64_t len, str
     r->want = RD_MIN;
     r->max = RD_MAX;
     r->err_no = 0;
-    if (!(r->buf = malloc(RD_MAX)))
+    /* a read never exceeds what is left of the range: small members get small buffers */
+    if (!(r->buf = malloc(len < RD_MAX ? (size_t)len + 1 : RD_MAX)))
         return err_nomem(e);
     return IMGSTAT_OK;
 }
