@@ -128,7 +128,7 @@ static bool ref_match(const struct image *img, const char *ref)
     return hex_prefix_of(ref, img->id);
 }
 
-/* Two entries for the same image (one per tag in index.json) count once. */
+/* Two entries for the same image (one per tag in index.json): plan_merge makes them one. */
 static bool same_image(const struct image *x, const struct image *y)
 {
     if (x->manifest_digest && y->manifest_digest)
@@ -168,19 +168,6 @@ static bool keep_usable(const struct image *img, const void *unused)
 {
     (void)unused;
     return !img->unusable;
-}
-
-static size_t dedupe(struct image **c, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < k && !dup; j++)
-            dup = same_image(c[j], c[i]);
-        if (!dup)
-            c[k++] = c[i];
-    }
-    return k;
 }
 
 /* "name or alias (linux/amd64)" for the error that lists what would choose each image. */
@@ -226,7 +213,7 @@ static int select_in(struct plan *p, struct image **c, size_t n, const char *ref
             c[i] = &p->v[i];
         char head[300];
         snprintf(head, sizeof head, "no image matches '%.200s'; the input holds", ref);
-        return list_error(e, IMGSTAT_ESELECT, head, c, dedupe(c, all));
+        return list_error(e, IMGSTAT_ESELECT, head, c, all);
     }
     if (platform) {
         platform_parse(platform, &want);
@@ -241,7 +228,7 @@ static int select_in(struct plan *p, struct image **c, size_t n, const char *ref
         describe(c[0], head, sizeof head);
         return err_set(e, IMGSTAT_EINPUT, "image %s cannot be scanned: %s", head, c[0]->unusable);
     }
-    n = dedupe(c, usable);
+    n = usable; /* plan_merge already made each image one entry */
     if (n > 1 && !platform) {
         host_platform(&host);
         size_t k = filter(c, n, keep_platform, &host);
@@ -274,7 +261,7 @@ size_t plan_distinct(struct plan *p, struct image **out)
     for (size_t i = 0; i < p->n; i++)
         if (!p->v[i].unusable)
             out[n++] = &p->v[i];
-    return dedupe(out, n);
+    return n;
 }
 
 int plan_merge(struct plan *p, struct err *e)
