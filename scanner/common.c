@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "digest.h"
@@ -7,8 +8,7 @@
 #include "imgstat.h"
 #include "path.h"
 
-int member_name(struct arena *a, const char *raw, const char *what, const char **out,
-                struct err *e)
+int member_name(struct arena *a, const char *raw, const char *what, const char **out, struct err *e)
 {
     char buf[PATH_MAX_BYTES + 1];
     bool clamped;
@@ -51,31 +51,40 @@ int set_platform(struct arena *a, struct image *img, const cJSON *obj, struct er
     return IMGSTAT_OK;
 }
 
-static bool is_hex(const char *s, size_t n)
+bool is_lower_hex(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!strchr("0123456789abcdef", s[i]) || !s[i])
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return true;
 }
 
+bool digest_from_name(const char *name, char *out)
+{
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    static const char *const suffixes[] = {".json", ".tar", ".tar.gz", ".tar.zst"};
+    if (strncmp(name, "blobs/", 6) == 0 && base - name > 7 &&
+        !memchr(name + 6, '/', (size_t)(base - name - 7))) {
+        snprintf(out, DIGEST_MAX, "%.*s:%s", (int)(base - name - 7), name + 6, base);
+        return digest_valid(out);
+    }
+    if (strncmp(name, "sha256:", 7) == 0 && strlen(name) < DIGEST_MAX) {
+        snprintf(out, DIGEST_MAX, "%s", name);
+        return digest_valid(out);
+    }
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        if (is_lower_hex(base, 64) && strcmp(base + 64, suffixes[i]) == 0) {
+            snprintf(out, DIGEST_MAX, "sha256:%.64s", base);
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *id_from_name(struct arena *a, const char *name)
 {
-    size_t n = strlen(name);
-    const char *hex = NULL;
-    if (n == 64 + 7 && strncmp(name, "sha256:", 7) == 0)
-        hex = name + 7;
-    else if (n == 64 + 5 && strcmp(name + 64, ".json") == 0)
-        hex = name;
-    else if (n == 64 + 13 && strncmp(name, "blobs/sha256/", 13) == 0)
-        hex = name + 13;
-    if (!hex || !is_hex(hex, 64))
-        return NULL;
-    char buf[72];
-    memcpy(buf, "sha256:", 7);
-    memcpy(buf + 7, hex, 64);
-    buf[71] = '\0';
-    return arena_strdup(a, buf);
+    char d[DIGEST_MAX];
+    return digest_from_name(name, d) ? arena_strdup(a, d) : NULL;
 }
 
 bool digest_valid(const char *d)
@@ -107,9 +116,9 @@ bool digest_valid(const char *d)
     size_t alen = (size_t)(colon - d);
     /* registered algorithms have fixed lengths (descriptor.md §Registered algorithms) */
     if (alen == 6 && strncmp(d, "sha256", 6) == 0)
-        return len == 64 && is_hex(colon + 1, 64);
+        return len == 64 && is_lower_hex(colon + 1, 64);
     if (alen == 6 && strncmp(d, "sha512", 6) == 0)
-        return len == 128 && is_hex(colon + 1, 128);
+        return len == 128 && is_lower_hex(colon + 1, 128);
     return true;
 }
 

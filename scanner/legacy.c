@@ -16,15 +16,10 @@ static bool legacy_probe(struct source *s)
     return has_member(s, "repositories");
 }
 
+/* v1 layer ids are 64 hex digits; anything else must not become a member path. */
 static bool v1_id_valid(const char *id)
 {
-    size_t n = strlen(id);
-    if (n != 64)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!strchr("0123456789abcdef", id[i]))
-            return false;
-    return true;
+    return strlen(id) == 64 && is_lower_hex(id, 64);
 }
 
 /* Follow the parent chain from `top`, then reverse it into the image's layers. */

@@ -147,29 +147,12 @@ struct pipeline {
     bool stop;
 };
 
-/* The digest a layer blob must have: its descriptor's, or the one its member name carries
- * (blobs/ALG/HEX, or HEX.tar[.gz|.zst] as skopeo and crane name them). */
+/* The digest a layer blob must have: its descriptor's, or the one its member name carries. */
 static const char *blob_digest(struct layer_job *j)
 {
     if (j->ref->media_type || j->ref->data)
         return j->ref->digest; /* an OCI descriptor */
-    const char *name = j->m ? j->m->name : NULL;
-    if (!name)
-        return NULL;
-    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-    size_t hex = strspn(base, "0123456789abcdef");
-    if (strncmp(name, "blobs/", 6) == 0 && strchr(name + 6, '/') &&
-        !strchr(strchr(name + 6, '/') + 1, '/')) {
-        snprintf(j->expect, sizeof j->expect, "%.*s:%s", (int)(strchr(name + 6, '/') - name - 6),
-                 name + 6, strchr(name + 6, '/') + 1);
-        return digest_valid(j->expect) ? j->expect : NULL;
-    }
-    if (hex == 64 && (strcmp(base + 64, ".tar") == 0 || strcmp(base + 64, ".tar.gz") == 0 ||
-                      strcmp(base + 64, ".tar.zst") == 0)) {
-        snprintf(j->expect, sizeof j->expect, "sha256:%.64s", base);
-        return j->expect;
-    }
-    return NULL;
+    return j->m && digest_from_name(j->m->name, j->expect) ? j->expect : NULL;
 }
 
 /* --verify: the blob against its digest, the tar stream against the config's diff_id. */
