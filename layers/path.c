@@ -2,22 +2,38 @@
 
 #include <string.h>
 
+int path_next(const char *p, size_t len, size_t *pos, const char **seg, size_t *n)
+{
+    size_t i = *pos;
+    for (;;) {
+        while (i < len && p[i] == '/')
+            i++;
+        if (i >= len) {
+            *pos = i;
+            return -1;
+        }
+        size_t s = i;
+        while (i < len && p[i] != '/')
+            i++;
+        if (i - s == 1 && p[s] == '.')
+            continue;
+        *pos = i;
+        *seg = p + s;
+        *n = i - s;
+        return *n == 2 && p[s] == '.' && p[s + 1] == '.' ? SEG_DOTDOT : SEG_NAME;
+    }
+}
+
 long path_normalize(const char *in, size_t len, char *out, bool *clamped)
 {
-    size_t o = 0, i = 0;
+    size_t o = 0, i = 0, n;
+    const char *seg;
+    int kind;
     *clamped = false;
     if (len > PATH_MAX_BYTES)
         return -1;
-    while (i < len) {
-        while (i < len && in[i] == '/')
-            i++;
-        size_t s = i;
-        while (i < len && in[i] != '/')
-            i++;
-        size_t n = i - s;
-        if (n == 0 || (n == 1 && in[s] == '.'))
-            continue;
-        if (n == 2 && in[s] == '.' && in[s + 1] == '.') {
+    while ((kind = path_next(in, len, &i, &seg, &n)) >= 0) {
+        if (kind == SEG_DOTDOT) {
             if (o == 0) {
                 *clamped = true;
                 continue;
@@ -30,7 +46,7 @@ long path_normalize(const char *in, size_t len, char *out, bool *clamped)
         }
         if (o > 0)
             out[o++] = '/';
-        memcpy(out + o, in + s, n);
+        memcpy(out + o, seg, n);
         o += n;
     }
     out[o] = '\0';

@@ -22,6 +22,16 @@
  */
 long path_normalize(const char *in, size_t len, char *out, bool *clamped);
 
+/* What one segment of a raw path is. */
+enum seg_kind { SEG_NAME, SEG_DOTDOT };
+
+/*
+ * The next meaningful segment of p[0..len) from *pos: empty and "." segments are
+ * skipped, so "//", "./" and a trailing '/' need no care.  Sets *seg and *n and
+ * returns its kind, or -1 at the end.
+ */
+int path_next(const char *p, size_t len, size_t *pos, const char **seg, size_t *n);
+
 /* Length of the last segment of a canonical path, and of its parent ("" for top level). */
 size_t path_base_len(const char *p, size_t len);
 

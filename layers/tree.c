@@ -50,21 +50,15 @@ static void stamp_up(struct tree *t, uint32_t id)
 static enum res resolve(struct tree *t, uint32_t *cur, unsigned *depth, const char *p, size_t len,
                         bool create, unsigned *hops)
 {
-    size_t i = 0;
+    size_t i = 0, n;
+    const char *seg;
+    int kind;
     if (len && p[0] == '/') {
         *cur = ROOT;
         *depth = 0;
     }
-    while (i < len) {
-        while (i < len && p[i] == '/')
-            i++;
-        size_t s = i;
-        while (i < len && p[i] != '/')
-            i++;
-        size_t n = i - s;
-        if (n == 0 || (n == 1 && p[s] == '.'))
-            continue;
-        if (n == 2 && p[s] == '.' && p[s + 1] == '.') {
+    while ((kind = path_next(p, len, &i, &seg, &n)) >= 0) {
+        if (kind == SEG_DOTDOT) {
             if (*cur != ROOT) {
                 *cur = N(t, *cur)->parent;
                 (*depth)--;
@@ -73,11 +67,11 @@ static enum res resolve(struct tree *t, uint32_t *cur, unsigned *depth, const ch
         }
         if (*depth + 1 > TREE_MAX_DEPTH)
             return RES_DEEP;
-        uint32_t c = tree_lookup(t, *cur, p + s, n);
+        uint32_t c = tree_lookup(t, *cur, seg, n);
         if (!c) {
             if (!create)
                 return RES_MISSING;
-            const char *name = arena_strndup(&t->names, p + s, n);
+            const char *name = arena_strndup(&t->names, seg, n);
             if (!name || !(c = tree_node_new(t, *cur, name, n, ENT_DIR, 0)))
                 return RES_NOMEM;
         } else if (N(t, c)->type == ENT_SYMLINK) {
