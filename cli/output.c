@@ -46,6 +46,13 @@ static void json_cstr(FILE *f, const char *s)
         fputs("null", f);
 }
 
+/* `, "key": "value"` (null for NULL); the first field of an object passes lead "{". */
+static void json_field(FILE *f, const char *lead, const char *key, const char *value)
+{
+    fprintf(f, "%s\"%s\": ", lead, key);
+    json_cstr(f, value);
+}
+
 uint64_t wasted_bytes(const struct imgstat_totals *t)
 {
     return t->layer_bytes > t->bytes ? t->layer_bytes - t->bytes : 0;
@@ -136,14 +143,10 @@ static void json_layers(FILE *f, imgstat *h, uint64_t n)
     fputs(", \"layers\": [", f);
     for (uint64_t i = 0; i < n; i++) {
         const struct imgstat_layer_info *l = imgstat_layer(h, i);
-        fputs(i ? ", {\"digest\": " : "{\"digest\": ", f);
-        json_cstr(f, l->digest);
-        fputs(", \"diff_id\": ", f);
-        json_cstr(f, l->diff_id);
-        fputs(", \"media_type\": ", f);
-        json_cstr(f, l->media_type);
-        fputs(", \"compression\": ", f);
-        json_cstr(f, l->compression);
+        json_field(f, i ? ", {" : "{", "digest", l->digest);
+        json_field(f, ", ", "diff_id", l->diff_id);
+        json_field(f, ", ", "media_type", l->media_type);
+        json_field(f, ", ", "compression", l->compression);
         fprintf(f,
                 ", \"compressed_bytes\": %" PRIu64 ", \"uncompressed_bytes\": %" PRIu64
                 ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64
@@ -162,20 +165,16 @@ static void json_identity(FILE *f, imgstat *h)
     const struct imgstat_image_info *im = imgstat_image(h);
     char plat[200];
     platform_str(im, plat, sizeof plat);
-    fputs(", \"image\": {\"format\": ", f);
-    json_cstr(f, im->format);
-    fputs(", \"image_id\": ", f);
-    json_cstr(f, im->id);
-    fputs(", \"manifest_digest\": ", f);
-    json_cstr(f, im->manifest_digest);
+    json_field(f, ", \"image\": {", "format", im->format);
+    json_field(f, ", ", "image_id", im->id);
+    json_field(f, ", ", "manifest_digest", im->manifest_digest);
     fputs(", \"refs\": [", f);
     for (uint64_t i = 0; i < im->nrefs; i++) {
         if (i)
             fputs(", ", f);
         json_cstr(f, im->refs[i]);
     }
-    fputs("], \"platform\": ", f);
-    json_cstr(f, plat[0] ? plat : NULL);
+    json_field(f, "], ", "platform", plat[0] ? plat : NULL);
     fputc('}', f);
 }
 
@@ -288,10 +287,8 @@ int report_stats(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_
     } else {
         fprintf(f, "{\"total_files_num\": %" PRIu64 ", \"total_files_size\": %" PRIu64, t->files,
                 t->bytes);
-        if (input) {
-            fputs(", \"input\": ", f);
-            json_cstr(f, input);
-        }
+        if (input)
+            json_field(f, ", ", "input", input);
         if (input || c->detail)
             json_identity(f, h);
         if (c->detail)
@@ -312,12 +309,9 @@ void report_error(FILE *f, const struct cli *c, const char *input, const char *i
         fputs("\n\n", f);
         return;
     }
-    fputs("{\"input\": ", f);
-    json_cstr(f, input);
-    fputs(", \"image\": ", f);
-    json_cstr(f, image);
-    fputs(", \"error\": ", f);
-    json_cstr(f, msg);
+    json_field(f, "{", "input", input);
+    json_field(f, ", ", "image", image);
+    json_field(f, ", ", "error", msg);
     fputs("}\n", f);
 }
 
