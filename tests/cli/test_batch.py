@@ -14,26 +14,10 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import answer, finish, ok  # noqa: E402
+
 BIN, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-TD = os.path.join(ROOT, "testdata")
-CASES = json.load(open(os.path.join(TD, "cases.json")))["cases"]
-passed = failed = 0
-
-
-def answer(inp, args=()):
-    for c in CASES:
-        if c["input"] == inp and c.get("args", []) == list(args) and "expect" in c:
-            return c["expect"]
-    raise KeyError(inp)
-
-
-def ok(name, cond, why=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
 
 
 def run(args):
@@ -55,7 +39,7 @@ for inp, line in zip(inputs, lines):
         ok("several: %s has an error" % inp, "error" in line and "total_files_num" not in line,
            repr(line)[:200])
         continue
-    want = answer(inp)
+    want = answer(ROOT, inp)
     ok("several: %s keys first" % inp, list(line)[:2] == ["total_files_num", "total_files_size"],
        repr(list(line)))
     ok("several: %s values" % inp, {k: line[k] for k in want} == want, "%r vs %r" % (line, want))
@@ -69,7 +53,7 @@ ok("--all: exit 0", code == 0, err)
 ok("--all: two images", len(lines) == 2, "%d lines" % len(lines))
 byref = {tuple(sorted(l["image"]["refs"])): l for l in lines}
 for args in (["--image", "example.com/app:1.0"], ["--image", "other:2"]):
-    want = answer("fmt/select-two-images.docker.tar", args)
+    want = answer(ROOT, "fmt/select-two-images.docker.tar", args)
     hit = [l for refs, l in byref.items() if args[1] in refs]
     ok("--all: %s present once" % args[1], len(hit) == 1, repr(byref.keys()))
     if hit:
@@ -84,5 +68,4 @@ code, lines, err = run(["--max-files", "2", "testdata/fmt/select-two-images.dock
 ok("gates: exit 3", code == 3, "exit %d %s" % (code, err))
 ok("gates: report printed", len(lines) == 2, "%d lines" % len(lines))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

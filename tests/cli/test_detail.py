@@ -17,18 +17,11 @@ import sys
 import tarfile
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import finish, ok  # noqa: E402
+
 BIN = os.path.abspath(sys.argv[1])
 MB = 1000 * 1000
-passed = failed = 0
-
-
-def ok(name, cond, why=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
 
 
 def layer(entries):
@@ -118,5 +111,4 @@ with tempfile.TemporaryDirectory() as d:
     ok("json files: the raw name round-trips", "/bad\x1b[31mname\n" in
        [f["file_path"] for f in j["data_list"]], j)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

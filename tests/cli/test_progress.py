@@ -16,21 +16,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import answer, finish, ok  # noqa: E402
+
 BIN, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 INPUT = "fmt/classic-repeat-symlink.docker.tar"
-WANT = next(c["expect"] for c in json.load(open(os.path.join(ROOT, "testdata", "cases.json")))["cases"]
-            if c["input"] == INPUT and not c.get("args"))
+WANT = answer(ROOT, INPUT)
 DATA = open(os.path.join(ROOT, "testdata", INPUT), "rb").read()
-passed = failed = 0
-
-
-def ok(name, cond, why=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
 
 
 def slow_run(args, seconds=1.5, stderr=None):
@@ -83,5 +75,4 @@ os.close(master)
 ok("stdin a terminal: refused", p.returncode == 1 and b"terminal" in p.stderr and not p.stdout,
    "%d %r" % (p.returncode, p.stderr))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

@@ -18,24 +18,17 @@ import sys
 import tarfile
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402
+from testlib import finish, ok as expect  # noqa: E402
+
 BIN, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-CASES = {c["input"]: c for c in json.load(open(os.path.join(ROOT, "testdata", "cases.json")))["cases"]}
-passed = failed = 0
 
 
 def run(args, stdin=None):
     f = open(stdin, "rb") if stdin else subprocess.DEVNULL
     p = subprocess.run([BIN] + args, stdin=f, capture_output=True, timeout=60)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def expect(name, ok, why):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
 
 
 def check(name, path, answer, word, stdin_too=False):
@@ -70,7 +63,7 @@ def main():
     work = tempfile.mkdtemp()
     try:
         src = os.path.join(ROOT, "testdata", "oci", "std-gzip")
-        answer = CASES["oci/std-gzip"]["expect"]
+        answer = testlib.answer(ROOT, "oci/std-gzip")
         code, out, err = run(["--verify", src])
         expect("intact layout passes --verify", code == 0 and json.loads(out) == answer, err)
 
@@ -103,7 +96,7 @@ def main():
 
         # docker-archive: an uncompressed layer member with one byte of file data flipped
         src = os.path.join(ROOT, "testdata", "fmt", "classic-repeat-symlink.docker.tar")
-        answer = CASES["fmt/classic-repeat-symlink.docker.tar"]["expect"]
+        answer = testlib.answer(ROOT, "fmt/classic-repeat-symlink.docker.tar")
         code, out, err = run(["--verify", src])
         expect("intact docker-archive passes --verify", code == 0 and json.loads(out) == answer, err)
         with tarfile.open(src) as t:
@@ -126,8 +119,7 @@ def main():
             check("docker %s byte flipped" % what, out_path, answer, word, stdin_too=True)
     finally:
         shutil.rmtree(work)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,33 @@
+"""Shared by the python test scripts: counted checks, and answers from testdata/cases.json.
+
+Every script prints one line per failed check and closes with `N passed, N failed`.
+"""
+import json
+import os
+import sys
+
+_count = {"passed": 0, "failed": 0}
+
+
+def ok(name, cond, why=""):
+    """Count one check; print it when it fails."""
+    if cond:
+        _count["passed"] += 1
+    else:
+        _count["failed"] += 1
+        print("FAIL %s: %s" % (name, why))
+
+
+def finish():
+    """Print the closing line and exit non-zero when a check failed."""
+    print("%d passed, %d failed" % (_count["passed"], _count["failed"]))
+    sys.exit(1 if _count["failed"] else 0)
+
+
+def answer(root, inp, args=()):
+    """The hand-derived expect block of the testdata case for input inp with these args."""
+    cases = json.load(open(os.path.join(root, "testdata", "cases.json")))["cases"]
+    for c in cases:
+        if c["input"] == inp and c.get("args", []) == list(args) and "expect" in c:
+            return c["expect"]
+    raise KeyError(inp)
