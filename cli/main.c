@@ -42,11 +42,6 @@ int main(int argc, char **argv)
     imgstat *h;
     struct imgstat_totals t;
     int lrc = imgstat_open(&h, c.input, &c.lib);
-    if (lrc == IMGSTAT_EUSAGE) {
-        rc = cli_usage_error(imgstat_errmsg(h));
-        imgstat_close(h);
-        return rc;
-    }
     if (lrc == IMGSTAT_OK)
         lrc = imgstat_scan(h, &t);
     if (c.lib.progress)

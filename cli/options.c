@@ -104,11 +104,6 @@ __attribute__((format(printf, 1, 2))) static int usage(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int cli_usage_error(const char *msg)
-{
-    return usage("%s", msg);
-}
-
 /* SIZE: digits with an optional K, M, G (powers of 1000) or KiB, MiB, GiB (of 1024). */
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -284,8 +279,9 @@ int cli_parse(int argc, char **argv, struct cli *c)
     /* the API pages 10 at a time; the streaming formats list everything unless told */
     if (c->files_cmd && !c->limit_set && (c->format == FMT_CSV || c->format == FMT_JSONL))
         c->limit = 0;
-    if (c->lib.platform && !strchr(c->lib.platform, '/'))
-        return usage("--platform '%s': expected OS/ARCH[/VARIANT]", c->lib.platform);
+    char why[256];
+    if (imgstat_check_options(&c->lib, why, sizeof why) != IMGSTAT_OK)
+        return usage("%s", why);
     if (optind >= argc)
         return usage("no IMAGE given");
     c->inputs = argv + optind;

@@ -44,7 +44,5 @@ struct cli {
 /* Parse argv; on a usage error print one line and a hint to stderr and return EXIT_USAGE. */
 int cli_parse(int argc, char **argv, struct cli *out);
 void cli_help(FILE *f);
-/* A usage error found after parsing (e.g. by the library): same format, EXIT_USAGE. */
-int cli_usage_error(const char *msg);
 
 #endif

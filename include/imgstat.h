@@ -124,6 +124,10 @@ struct imgstat_image_info {
 
 typedef struct imgstat imgstat;
 
+/* Check options before any work: IMGSTAT_OK, or IMGSTAT_EUSAGE with a one-line reason
+ * in msg[cap] (imgstat_open checks the same). */
+IMGSTAT_API int imgstat_check_options(const struct imgstat_options *opt, char *msg, uint64_t cap);
+
 /* Open and choose the image; *out is set even on failure (for imgstat_errmsg). */
 IMGSTAT_API int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *opt);
 

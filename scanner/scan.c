@@ -68,6 +68,14 @@ static void choose(struct imgstat *h, struct image *img)
     h->tree = NULL;
 }
 
+int imgstat_check_options(const struct imgstat_options *opt, char *msg, uint64_t cap)
+{
+    struct err e = {0};
+    if (platform_check(opt ? opt->platform : NULL, &e) != IMGSTAT_OK && cap)
+        snprintf(msg, (size_t)cap, "%s", e.msg);
+    return e.code;
+}
+
 int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *opt)
 {
     struct imgstat *h = calloc(1, sizeof *h);
