@@ -10,7 +10,4 @@
  * EXIT_ERROR if any image failed, else EXIT_GATE if any gate failed, else EXIT_OK. */
 int batch_run(const struct cli *c);
 
-/* The gates of issue #4 for one image: EXIT_OK or EXIT_GATE (reasons on stderr). */
-int gates(const struct cli *c, const char *input, const struct imgstat_totals *t);
-
 #endif

@@ -412,3 +412,31 @@ int report_files(const struct cli *c, imgstat *h)
         fputs("file_name,file_path,size\n", stdout);
     return imgstat_files(h, list_one, &l);
 }
+
+/* ---- CI gates ---- */
+
+int gates(const struct cli *c, const char *input, const struct imgstat_totals *t)
+{
+    int rc = EXIT_OK;
+    if (c->max_files_set && t->files > c->max_files) {
+        fprintf(stderr, "imgstat: %s: %" PRIu64 " files, more than --max-files %" PRIu64 "\n",
+                input, t->files, c->max_files);
+        rc = EXIT_GATE;
+    }
+    if (c->max_size_set && t->bytes > c->max_size) {
+        fprintf(stderr, "imgstat: %s: %" PRIu64 " bytes, more than --max-size %" PRIu64 "\n",
+                input, t->bytes, c->max_size);
+        rc = EXIT_GATE;
+    }
+    if (c->max_wasted_set && wasted_bytes(t) > c->max_wasted) {
+        fprintf(stderr, "imgstat: %s: %" PRIu64 " wasted bytes, more than --max-wasted %" PRIu64
+                        "\n", input, wasted_bytes(t), c->max_wasted);
+        rc = EXIT_GATE;
+    }
+    if (c->min_eff_set && efficiency(t) < c->min_efficiency) {
+        fprintf(stderr, "imgstat: %s: efficiency %.4f, below --min-efficiency %.4f\n", input,
+                efficiency(t), c->min_efficiency);
+        rc = EXIT_GATE;
+    }
+    return rc;
+}

@@ -30,4 +30,8 @@ int report_files(const struct cli *c, imgstat *h);
 uint64_t wasted_bytes(const struct imgstat_totals *t);
 double efficiency(const struct imgstat_totals *t);
 
+/* The CI gates for one image: EXIT_OK, or EXIT_GATE with one reason line per breach on
+ * stderr (the report is printed either way). */
+int gates(const struct cli *c, const char *input, const struct imgstat_totals *t);
+
 #endif
