@@ -179,16 +179,16 @@ static int verify_layer(const struct layer_job *j, const char *expect, struct er
 static int decode(const struct source *src, struct layer_job *j, layer_sink sink, void *ctx,
                   struct err *e)
 {
+    /* --verify: the blob is hashed with the algorithm of the digest it must have */
+    const char *expect = src->opts.verify ? blob_digest(j) : NULL;
+    char alg[16] = "";
     size_t alen = 0;
-    const char *expect = blob_digest(j);
-    const char *alg = expect ? dg_alg(expect, &alen) : NULL;
-    char algbuf[16] = "";
-    if (alg && alen < sizeof algbuf)
-        memcpy(algbuf, alg, alen);
-    int rc = j->ref->data ? src_walk_memory(src, j->ref->data, j->ref->data_len, algbuf[0] ? algbuf : NULL,
-                                            sink, ctx, &j->meta, e)
-                          : src_walk_member(src, j->m, algbuf[0] ? algbuf : NULL, sink, ctx,
-                                            &j->meta, e);
+    if (expect && dg_alg(expect, &alen) && alen < sizeof alg)
+        memcpy(alg, expect, alen);
+    const char *in_alg = alg[0] ? alg : NULL;
+    int rc = j->ref->data ? src_walk_memory(src, j->ref->data, j->ref->data_len, in_alg, sink,
+                                            ctx, &j->meta, e)
+                          : src_walk_member(src, j->m, in_alg, sink, ctx, &j->meta, e);
     if (rc == IMGSTAT_OK && src->opts.verify)
         rc = verify_layer(j, expect, e);
     return rc;
