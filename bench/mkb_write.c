@@ -111,9 +111,7 @@ static void lw_header(struct layer_writer *w, const struct ent *e)
     archive_entry_set_perm(x, e->mode);
     archive_entry_set_size(x, 0);
     switch (e->kind) {
-    case ENT_DIR:
-        archive_entry_set_filetype(x, AE_IFDIR);
-        break;
+    case ENT_DIR: archive_entry_set_filetype(x, AE_IFDIR); break;
     case ENT_SYMLINK:
         archive_entry_set_filetype(x, AE_IFLNK);
         archive_entry_set_symlink(x, e->target);
@@ -126,9 +124,7 @@ static void lw_header(struct layer_writer *w, const struct ent *e)
         archive_entry_set_filetype(x, AE_IFREG);
         archive_entry_set_size(x, (la_int64_t)e->size);
         break;
-    case ENT_WHITEOUT:
-        archive_entry_set_filetype(x, AE_IFREG);
-        break;
+    case ENT_WHITEOUT: archive_entry_set_filetype(x, AE_IFREG); break;
     }
     if (archive_write_header(w->a, x) != ARCHIVE_OK)
         die("%s: %s: %s", w->out.path, e->path, archive_error_string(w->a));

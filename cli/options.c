@@ -12,29 +12,49 @@
 #define CLI_MAX_JOBS 256
 
 enum opt_id {
-    OPT_IMAGE = 1000, OPT_PLATFORM, OPT_JOBS, OPT_LENIENT, OPT_DETAIL, OPT_TOP, OPT_FORMAT,
-    OPT_FILE_NAME, OPT_LIMIT, OPT_OFFSET, OPT_NAMESPACE, OPT_IMAGE_NAME, OPT_TAG_NAME,
-    OPT_IMAGE_ID, OPT_ALL, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MAX_ENTRIES, OPT_VERIFY, OPT_MAX_LAYER_BYTES, OPT_MAX_FILES, OPT_MAX_SIZE, OPT_MAX_WASTED, OPT_MIN_EFF, OPT_HELP, OPT_VERSION
+    OPT_IMAGE = 1000,
+    OPT_PLATFORM,
+    OPT_JOBS,
+    OPT_LENIENT,
+    OPT_DETAIL,
+    OPT_TOP,
+    OPT_FORMAT,
+    OPT_FILE_NAME,
+    OPT_LIMIT,
+    OPT_OFFSET,
+    OPT_NAMESPACE,
+    OPT_IMAGE_NAME,
+    OPT_TAG_NAME,
+    OPT_IMAGE_ID,
+    OPT_ALL,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_MAX_ENTRIES,
+    OPT_VERIFY,
+    OPT_MAX_LAYER_BYTES,
+    OPT_MAX_FILES,
+    OPT_MAX_SIZE,
+    OPT_MAX_WASTED,
+    OPT_MIN_EFF,
+    OPT_HELP,
+    OPT_VERSION
 };
 
 struct opt {
     const char *name;
-    int short_name; /* 0: none */
-    const char *arg;  /* NULL: a flag */
+    int short_name;  /* 0: none */
+    const char *arg; /* NULL: a flag */
     int id;
     const char *help;
 };
 
 static const struct opt opts[] = {
-    {"image", 0, "REF", OPT_IMAGE,
-     "NAME:TAG, ref name, image ID (>= 12 hex) or manifest digest"},
+    {"image", 0, "REF", OPT_IMAGE, "NAME:TAG, ref name, image ID (>= 12 hex) or manifest digest"},
     {"platform", 0, "OS/ARCH[/VAR]", OPT_PLATFORM,
      "from a multi-platform index (default: the host's)"},
     {"jobs", 'j', "N", OPT_JOBS, "layers decoded at once (default: online CPUs)"},
-    {"lenient", 0, NULL, OPT_LENIENT,
-     "warn and skip entries that cannot be applied"},
-    {"verify", 0, NULL, OPT_VERIFY,
-     "check every blob's digest and every diff_id"},
+    {"lenient", 0, NULL, OPT_LENIENT, "warn and skip entries that cannot be applied"},
+    {"verify", 0, NULL, OPT_VERIFY, "check every blob's digest and every diff_id"},
     {"max-layer-bytes", 0, "SIZE", OPT_MAX_LAYER_BYTES,
      "stop a layer beyond SIZE (default 1TiB, 0: none)"},
     {"max-entries", 0, "N", OPT_MAX_ENTRIES, "stop beyond N tar entries (default 20M, 0: none)"},
@@ -44,7 +64,8 @@ static const struct opt opts[] = {
     {"file-name", 0, "TEXT", OPT_FILE_NAME, "files: names containing TEXT"},
     {"limit", 0, "N", OPT_LIMIT, "files: N entries (10; csv/jsonl: 0 = all)"},
     {"offset", 0, "N", OPT_OFFSET, "files: skip N entries"},
-    {"namespace", 0, "ORG", OPT_NAMESPACE, "--image-name NAME --tag-name TAG: as\n"
+    {"namespace", 0, "ORG", OPT_NAMESPACE,
+     "--image-name NAME --tag-name TAG: as\n"
      "                               --image ORG/NAME:TAG"},
     {"image-name", 0, "NAME", OPT_IMAGE_NAME, NULL},
     {"tag-name", 0, "TAG", OPT_TAG_NAME, NULL},
@@ -107,10 +128,23 @@ __attribute__((format(printf, 1, 2))) static int usage(const char *fmt, ...)
 /* SIZE: digits with an optional K, M, G (powers of 1000) or KiB, MiB, GiB (of 1024). */
 static int parse_size(const char *s, uint64_t *out)
 {
-    static const struct { const char *suffix; uint64_t mult; } units[] = {
-        {"", 1}, {"B", 1}, {"K", 1000}, {"KB", 1000}, {"M", 1000000}, {"MB", 1000000},
-        {"G", 1000000000}, {"GB", 1000000000}, {"KiB", 1024}, {"MiB", 1048576},
-        {"GiB", 1073741824}, {"T", 1000000000000}, {"TiB", 1099511627776},
+    static const struct {
+        const char *suffix;
+        uint64_t mult;
+    } units[] = {
+        {"", 1},
+        {"B", 1},
+        {"K", 1000},
+        {"KB", 1000},
+        {"M", 1000000},
+        {"MB", 1000000},
+        {"G", 1000000000},
+        {"GB", 1000000000},
+        {"KiB", 1024},
+        {"MiB", 1048576},
+        {"GiB", 1073741824},
+        {"T", 1000000000000},
+        {"TiB", 1099511627776},
     };
     size_t digits = strspn(s, "0123456789");
     if (digits == 0 || digits > 19)
@@ -179,7 +213,8 @@ int cli_parse(int argc, char **argv, struct cli *c)
         case 'j':
         case OPT_JOBS:
             if (parse_uint(optarg, 1, CLI_MAX_JOBS, &n) != 0)
-                return usage("-j/--jobs '%s': expected a whole number from 1 to %d", optarg, CLI_MAX_JOBS);
+                return usage("-j/--jobs '%s': expected a whole number from 1 to %d", optarg,
+                             CLI_MAX_JOBS);
             c->lib.jobs = (unsigned)n;
             c->jobs_set = true;
             break;
@@ -218,8 +253,8 @@ int cli_parse(int argc, char **argv, struct cli *c)
         case OPT_LIMIT:
         case OPT_OFFSET:
             if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
-                return usage("--%s '%s': expected a whole number", ch == OPT_LIMIT ? "limit" : "offset",
-                             optarg);
+                return usage("--%s '%s': expected a whole number",
+                             ch == OPT_LIMIT ? "limit" : "offset", optarg);
             *(ch == OPT_LIMIT ? &c->limit : &c->offset) = n;
             c->limit_set |= ch == OPT_LIMIT;
             break;
@@ -273,8 +308,8 @@ int cli_parse(int argc, char **argv, struct cli *c)
     }
     if (!c->files_cmd && (c->format == FMT_CSV || c->format == FMT_JSONL))
         return usage("--format csv and jsonl are for 'imgstat files'");
-    if (c->files_cmd && (c->max_files_set || c->max_size_set || c->max_wasted_set ||
-                         c->min_eff_set || c->detail))
+    if (c->files_cmd &&
+        (c->max_files_set || c->max_size_set || c->max_wasted_set || c->min_eff_set || c->detail))
         return usage("--detail, --max-* and --min-efficiency are for the statistics report");
     /* the API pages 10 at a time; the streaming formats list everything unless told */
     if (c->files_cmd && !c->limit_set && (c->format == FMT_CSV || c->format == FMT_JSONL))

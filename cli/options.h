@@ -22,20 +22,20 @@ enum out_format { FMT_JSON, FMT_TEXT, FMT_CSV, FMT_JSONL };
 
 struct cli {
     struct imgstat_options lib;
-    const char *input;    /* the first IMAGE */
-    char **inputs;        /* every IMAGE */
+    const char *input; /* the first IMAGE */
+    char **inputs;     /* every IMAGE */
     int ninputs;
-    bool all;             /* --all: every image of each input */
+    bool all; /* --all: every image of each input */
     bool jobs_set;
-    int progress;         /* 1 --progress, 0 --no-progress, -1 on a terminal */
+    int progress;   /* 1 --progress, 0 --no-progress, -1 on a terminal */
     bool files_cmd; /* `imgstat files IMAGE` */
     bool help, version, detail;
     enum out_format format;
-    uint64_t top;                 /* --top N largest files in --detail */
-    const char *file_name;        /* files: substring filter of the base name */
-    uint64_t limit, offset;       /* files: paging (limit 0: all) */
+    uint64_t top;           /* --top N largest files in --detail */
+    const char *file_name;  /* files: substring filter of the base name */
+    uint64_t limit, offset; /* files: paging (limit 0: all) */
     bool limit_set;
-    char ref[1024];               /* --namespace/--image-name/--tag-name composed */
+    char ref[1024]; /* --namespace/--image-name/--tag-name composed */
     bool max_files_set, max_size_set, max_wasted_set, min_eff_set;
     uint64_t max_files, max_size, max_wasted;
     double min_efficiency;

@@ -7,8 +7,11 @@
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-                 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    size_t len = s[0] < 0x80             ? 1
+                 : (s[0] & 0xe0) == 0xc0 ? 2
+                 : (s[0] & 0xf0) == 0xe0 ? 3
+                 : (s[0] & 0xf8) == 0xf0 ? 4
+                                         : 0;
     if (len == 0 || len > n || (len == 2 && s[0] < 0xc2))
         return 0;
     for (size_t i = 1; i < len; i++)
@@ -147,15 +150,14 @@ static void json_layers(FILE *f, imgstat *h, uint64_t n)
         json_field(f, ", ", "diff_id", l->diff_id);
         json_field(f, ", ", "media_type", l->media_type);
         json_field(f, ", ", "compression", l->compression);
-        fprintf(f,
-                ", \"compressed_bytes\": %" PRIu64 ", \"uncompressed_bytes\": %" PRIu64
-                ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64
-                ", \"bytes_added\": %" PRIu64 ", \"files_replaced\": %" PRIu64
-                ", \"bytes_replaced\": %" PRIu64 ", \"paths_removed\": %" PRIu64
-                ", \"bytes_removed\": %" PRIu64 "}",
-                l->compressed_bytes, l->uncompressed_bytes, l->entries, l->files_added,
-                l->bytes_added, l->files_replaced, l->bytes_replaced, l->paths_removed,
-                l->bytes_removed);
+        fprintf(
+            f,
+            ", \"compressed_bytes\": %" PRIu64 ", \"uncompressed_bytes\": %" PRIu64
+            ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64 ", \"bytes_added\": %" PRIu64
+            ", \"files_replaced\": %" PRIu64 ", \"bytes_replaced\": %" PRIu64
+            ", \"paths_removed\": %" PRIu64 ", \"bytes_removed\": %" PRIu64 "}",
+            l->compressed_bytes, l->uncompressed_bytes, l->entries, l->files_added, l->bytes_added,
+            l->files_replaced, l->bytes_replaced, l->paths_removed, l->bytes_removed);
     }
     fputc(']', f);
 }
@@ -249,8 +251,9 @@ static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct im
         fprintf(f, "Image ID:   %s\n", im->id);
     fprintf(f, "Files:      %" PRIu64 " (%s, %s counting every hard-link name)\n", t->files,
             human(t->bytes, a, sizeof a), human(t->bytes_per_path, b, sizeof b));
-    fprintf(f, "Other:      %" PRIu64 " directories, %" PRIu64 " symlinks, %" PRIu64
-               " hard-link names, %" PRIu64 " devices, %" PRIu64 " fifos\n",
+    fprintf(f,
+            "Other:      %" PRIu64 " directories, %" PRIu64 " symlinks, %" PRIu64
+            " hard-link names, %" PRIu64 " devices, %" PRIu64 " fifos\n",
             t->dirs, t->symlinks, t->hardlinks, t->devices, t->fifos);
     fprintf(f, "Wasted:     %s (efficiency %.1f%%)\n", human(wasted_bytes(t), a, sizeof a),
             100 * efficiency(t));
@@ -262,8 +265,8 @@ static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct im
         const struct imgstat_layer_info *l = imgstat_layer(h, i);
         const char *d = l->digest ? l->digest : "";
         const char *colon = strchr(d, ':');
-        fprintf(f, "%3" PRIu64 "  %-12.12s %-5s %10s", i + 1, colon ? colon + 1 : d,
-                l->compression, human(l->compressed_bytes, a, sizeof a));
+        fprintf(f, "%3" PRIu64 "  %-12.12s %-5s %10s", i + 1, colon ? colon + 1 : d, l->compression,
+                human(l->compressed_bytes, a, sizeof a));
         fprintf(f, " %10s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
                 human(l->uncompressed_bytes, b, sizeof b), l->entries, l->files_added,
                 l->files_replaced, l->paths_removed);
@@ -424,13 +427,14 @@ int gates(const struct cli *c, const char *input, const struct imgstat_totals *t
         rc = EXIT_GATE;
     }
     if (c->max_size_set && t->bytes > c->max_size) {
-        fprintf(stderr, "imgstat: %s: %" PRIu64 " bytes, more than --max-size %" PRIu64 "\n",
-                input, t->bytes, c->max_size);
+        fprintf(stderr, "imgstat: %s: %" PRIu64 " bytes, more than --max-size %" PRIu64 "\n", input,
+                t->bytes, c->max_size);
         rc = EXIT_GATE;
     }
     if (c->max_wasted_set && wasted_bytes(t) > c->max_wasted) {
-        fprintf(stderr, "imgstat: %s: %" PRIu64 " wasted bytes, more than --max-wasted %" PRIu64
-                        "\n", input, wasted_bytes(t), c->max_wasted);
+        fprintf(stderr,
+                "imgstat: %s: %" PRIu64 " wasted bytes, more than --max-wasted %" PRIu64 "\n",
+                input, wasted_bytes(t), c->max_wasted);
         rc = EXIT_GATE;
     }
     if (c->min_eff_set && efficiency(t) < c->min_efficiency) {

@@ -46,8 +46,9 @@ void progress_update(void *ctx, const struct imgstat_progress *ip)
                 ip->bytes_total ? " of " : "", ip->bytes_total ? total : "", ip->entries,
                 rate / (1024 * 1024), left);
     else
-        fprintf(stderr, "\r\033[Klayer %" PRIu64 " of %" PRIu64 ", %s of %s, %" PRIu64
-                        " files, %.1f MiB/s%s",
+        fprintf(stderr,
+                "\r\033[Klayer %" PRIu64 " of %" PRIu64 ", %s of %s, %" PRIu64
+                " files, %.1f MiB/s%s",
                 ip->layer, ip->nlayers, done, total, ip->files, rate / (1024 * 1024), left);
     fflush(stderr);
     p->shown = true;

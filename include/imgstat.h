@@ -42,13 +42,16 @@ enum imgstat_code {
 };
 
 /* Flags for imgstat_options.flags. */
-#define IMGSTAT_LENIENT 0x1u /* merge conflicts (missing hard-link target, file as
-                                parent, bare ".wh.", symlink loop) warn and skip */
-#define IMGSTAT_VERIFY 0x2u  /* check every blob read against its digest, and every
-                                layer's tar stream against the config's diff_ids */
+#define IMGSTAT_LENIENT                                                                            \
+    0x1u /* merge conflicts (missing hard-link target, file as                                     \
+            parent, bare ".wh.", symlink loop) warn and skip */
+#define IMGSTAT_VERIFY                                                                             \
+    0x2u /* check every blob read against its digest, and every                                    \
+            layer's tar stream against the config's diff_ids */
 
-#define IMGSTAT_NO_SELECT 0x4u /* imgstat_open lists the images but chooses none: use
-                                  imgstat_count() and imgstat_choose() (for --all) */
+#define IMGSTAT_NO_SELECT                                                                          \
+    0x4u /* imgstat_open lists the images but chooses none: use                                    \
+            imgstat_count() and imgstat_choose() (for --all) */
 
 /* Uncompressed bytes one layer may expand to unless max_layer_bytes says otherwise:
  * far above real layers, it only stops decompression bombs. */
@@ -60,21 +63,21 @@ enum imgstat_code {
 
 /* Where a scan is, for a progress display (imgstat_options.progress). */
 struct imgstat_progress {
-    int reading;          /* 1: reading a stream in its one pass; 0: merging layers */
-    uint64_t bytes_done;  /* input bytes read (reading) or layer blob bytes merged */
-    uint64_t bytes_total; /* of the input or of all layer blobs; 0 when unknown (a pipe) */
+    int reading;             /* 1: reading a stream in its one pass; 0: merging layers */
+    uint64_t bytes_done;     /* input bytes read (reading) or layer blob bytes merged */
+    uint64_t bytes_total;    /* of the input or of all layer blobs; 0 when unknown (a pipe) */
     uint64_t layer, nlayers; /* merging: the layer being merged (1-based) and their number */
     uint64_t entries, files; /* tar entries read so far; files in the view so far */
 };
 typedef void (*imgstat_progress_fn)(void *ctx, const struct imgstat_progress *p);
 
 struct imgstat_options {
-    const char *image;    /* REF: tag, ref name, image ID (prefix), manifest digest */
-    const char *platform; /* "OS/ARCH[/VARIANT]"; NULL: the host's, if it decides */
-    unsigned jobs;        /* layers decoded at once; 0: online CPUs; 1: no threads */
-    unsigned flags;       /* IMGSTAT_LENIENT, IMGSTAT_VERIFY */
-    uint64_t max_layer_bytes; /* 0: IMGSTAT_DEFAULT_MAX_LAYER_BYTES; UINT64_MAX: none */
-    uint64_t max_entries;     /* 0: IMGSTAT_DEFAULT_MAX_ENTRIES; UINT64_MAX: none */
+    const char *image;            /* REF: tag, ref name, image ID (prefix), manifest digest */
+    const char *platform;         /* "OS/ARCH[/VARIANT]"; NULL: the host's, if it decides */
+    unsigned jobs;                /* layers decoded at once; 0: online CPUs; 1: no threads */
+    unsigned flags;               /* IMGSTAT_LENIENT, IMGSTAT_VERIFY */
+    uint64_t max_layer_bytes;     /* 0: IMGSTAT_DEFAULT_MAX_LAYER_BYTES; UINT64_MAX: none */
+    uint64_t max_entries;         /* 0: IMGSTAT_DEFAULT_MAX_ENTRIES; UINT64_MAX: none */
     imgstat_progress_fn progress; /* called every few thousand entries, on the calling thread */
     void *progress_ctx;
 };
@@ -86,21 +89,21 @@ struct imgstat_totals {
     uint64_t bytes_per_path; /* their bytes, each hard-link name at full size */
     uint64_t dirs;           /* directories, the root not counted */
     uint64_t symlinks;
-    uint64_t hardlinks;      /* file paths beyond the first name of their inode */
-    uint64_t devices;        /* character and block devices */
-    uint64_t fifos;          /* fifos and sockets */
-    uint64_t layers;         /* layers applied */
-    uint64_t entries;        /* tar entries read in all layers */
-    uint64_t warnings;       /* entries skipped (lenient mode, clamped "..") */
-    uint64_t layer_bytes;    /* bytes of every regular-file entry of every layer */
+    uint64_t hardlinks;   /* file paths beyond the first name of their inode */
+    uint64_t devices;     /* character and block devices */
+    uint64_t fifos;       /* fifos and sockets */
+    uint64_t layers;      /* layers applied */
+    uint64_t entries;     /* tar entries read in all layers */
+    uint64_t warnings;    /* entries skipped (lenient mode, clamped "..") */
+    uint64_t layer_bytes; /* bytes of every regular-file entry of every layer */
 };
 
 /* What one layer did to the view below it (imgstat_layer). */
 struct imgstat_layer_info {
-    const char *digest;      /* descriptor digest, or the member name (docker-save) */
-    const char *diff_id;     /* the config's rootfs.diff_ids entry, or NULL */
-    const char *media_type;  /* descriptor media type, or NULL */
-    const char *compression; /* "gzip", "zstd" or "none", from the bytes */
+    const char *digest;          /* descriptor digest, or the member name (docker-save) */
+    const char *diff_id;         /* the config's rootfs.diff_ids entry, or NULL */
+    const char *media_type;      /* descriptor media type, or NULL */
+    const char *compression;     /* "gzip", "zstd" or "none", from the bytes */
     uint64_t compressed_bytes;   /* size of the blob */
     uint64_t uncompressed_bytes; /* size of the tar stream read, to its end marker */
     uint64_t entries;            /* tar entries, whiteouts included */
@@ -108,7 +111,7 @@ struct imgstat_layer_info {
     uint64_t files_replaced;     /* regular-file paths over a lower regular file */
     uint64_t paths_removed;      /* paths hidden: whiteouts, opaque dirs, replaced subtrees */
     uint64_t bytes_added, bytes_replaced; /* bytes of the files added, of the replacing files */
-    uint64_t bytes_removed;      /* bytes of the regular files hidden (per path) */
+    uint64_t bytes_removed;               /* bytes of the regular files hidden (per path) */
 };
 
 /* Who the chosen image is (imgstat_image). */
@@ -117,7 +120,7 @@ struct imgstat_image_info {
     const char *id;              /* image ID: the config digest, or NULL */
     const char *manifest_digest; /* OCI manifest digest, or NULL */
     const char *os, *arch, *variant;
-    const char *const *refs;     /* tags and ref names, as written */
+    const char *const *refs; /* tags and ref names, as written */
     uint64_t nrefs;
     uint64_t nlayers;
 };

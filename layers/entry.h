@@ -14,14 +14,14 @@
 struct err;
 
 enum ent_type {
-    ENT_REG = 1,  /* regular file (also unknown typeflags, contiguous, sparse) */
+    ENT_REG = 1, /* regular file (also unknown typeflags, contiguous, sparse) */
     ENT_DIR,
     ENT_SYMLINK,  /* link = target, raw */
     ENT_HARDLINK, /* link = the other name, relative to the image root */
     ENT_CHR,
     ENT_BLK,
     ENT_FIFO,
-    ENT_OTHER,    /* sockets and anything else that is not a file */
+    ENT_OTHER, /* sockets and anything else that is not a file */
 };
 
 struct layer_entry {
@@ -29,8 +29,8 @@ struct layer_entry {
     size_t path_len;
     const char *link; /* symlink target or hard-link name; NULL otherwise */
     size_t link_len;
-    uint64_t size;    /* logical size for ENT_REG, else 0 */
-    uint8_t type;     /* enum ent_type */
+    uint64_t size; /* logical size for ENT_REG, else 0 */
+    uint8_t type;  /* enum ent_type */
 };
 
 /* Consumes one entry; returns IMGSTAT_OK or a negative code with e set. */

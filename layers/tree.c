@@ -111,8 +111,8 @@ static int resolve_error(struct tree *t, struct err *e, const char *path, enum r
     case RES_LOOP:
         return conflict(t, e, path, "too many levels of symbolic links (TREE_MAX_HOPS 255)");
     case RES_DEEP:
-        return err_set(e, IMGSTAT_ELIMIT, "'%s': deeper than %d directories (TREE_MAX_DEPTH)",
-                       path, TREE_MAX_DEPTH);
+        return err_set(e, IMGSTAT_ELIMIT, "'%s': deeper than %d directories (TREE_MAX_DEPTH)", path,
+                       TREE_MAX_DEPTH);
     case RES_NOMEM: return err_nomem(e);
     default: return IMGSTAT_OK;
     }
@@ -195,8 +195,8 @@ static int link_target(struct tree *t, const struct layer_entry *ent, const char
 }
 
 /* ENTRY at dir/name (SEMANTICS A8): same-layer last wins, dir over dir merges. */
-static int put_entry(struct tree *t, const struct layer_entry *ent, const char *path,
-                     uint32_t dir, const char *name, size_t nlen, struct err *e)
+static int put_entry(struct tree *t, const struct layer_entry *ent, const char *path, uint32_t dir,
+                     const char *name, size_t nlen, struct err *e)
 {
     uint32_t old = tree_lookup(t, dir, name, nlen);
     const char *stored = old ? N(t, old)->name : NULL;
@@ -226,8 +226,8 @@ static int put_entry(struct tree *t, const struct layer_entry *ent, const char *
             return err_nomem(e);
         if (type == ENT_SYMLINK) {
             if (ent->link_len > PATH_MAX_BYTES)
-                return err_set(e, IMGSTAT_ELIMIT, "'%s': symlink target longer than %d bytes",
-                               path, PATH_MAX_BYTES);
+                return err_set(e, IMGSTAT_ELIMIT, "'%s': symlink target longer than %d bytes", path,
+                               PATH_MAX_BYTES);
             I(t, ino)->target = arena_strndup(&t->names, ent->link ? ent->link : "", ent->link_len);
             I(t, ino)->target_len = (uint16_t)ent->link_len;
             if (!I(t, ino)->target)
@@ -264,8 +264,9 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
         t->tot.layer_bytes += ent->size;
     long len = path_normalize(ent->path, ent->path_len, path, &clamped);
     if (len < 0)
-        return err_set(e, IMGSTAT_ELIMIT, "member name of %zu bytes is longer than %d (PATH_MAX_BYTES)",
-                       ent->path_len, PATH_MAX_BYTES);
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "member name of %zu bytes is longer than %d (PATH_MAX_BYTES)", ent->path_len,
+                       PATH_MAX_BYTES);
     if (clamped && t->tot.warnings++ == 0) {
         snprintf(t->warning, sizeof t->warning, "'..' clamped at the image root in '%.*s'",
                  (int)(ent->path_len > 512 ? 512 : ent->path_len), ent->path);

@@ -26,7 +26,7 @@ struct node {
     uint32_t stamp;       /* layer generation that last touched it */
     const char *name;     /* in the arena, not NUL-terminated */
     uint16_t name_len;
-    uint8_t type;         /* enum ent_type; 0 marks a free slot */
+    uint8_t type; /* enum ent_type; 0 marks a free slot */
 };
 
 struct inode {
@@ -90,8 +90,8 @@ bool tree_slab_reserve(struct slabs *s, size_t elem, uint32_t n);
 void tree_slabs_free(struct slabs *s);
 uint32_t tree_lookup(const struct tree *t, uint32_t dir, const char *name, size_t len);
 uint32_t tree_node_new(struct tree *t, uint32_t dir, const char *name, size_t len, uint8_t type,
-                       uint32_t ino); /* 0 when out of memory */
-void tree_remove(struct tree *t, uint32_t top); /* a node and its subtree */
+                       uint32_t ino);                                 /* 0 when out of memory */
+void tree_remove(struct tree *t, uint32_t top);                       /* a node and its subtree */
 uint32_t tree_inode_new(struct tree *t, uint8_t type, uint64_t size); /* 0: out of memory */
 void tree_inode_unlink(struct tree *t, uint32_t ino); /* one name fewer; frees at zero */
 

@@ -70,4 +70,3 @@ int tree_files(const struct tree *t, tree_file_fn fn, void *ctx)
     free(path);
     return rc;
 }
-

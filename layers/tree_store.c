@@ -106,7 +106,10 @@ static void count(struct tree *t, uint8_t type, uint64_t size, int dir)
     struct imgstat_totals *c = &t->tot;
     switch (type) {
     case ENT_DIR: c->dirs += dir; break;
-    case ENT_REG: c->files += dir; c->bytes_per_path += dir * size; break;
+    case ENT_REG:
+        c->files += dir;
+        c->bytes_per_path += dir * size;
+        break;
     case ENT_SYMLINK: c->symlinks += dir; break;
     case ENT_CHR:
     case ENT_BLK: c->devices += dir; break;
@@ -150,7 +153,7 @@ void tree_inode_unlink(struct tree *t, uint32_t ino)
 
 /* Link a new node under dir; the name must outlive the tree (arena).  0 if out of memory. */
 uint32_t tree_node_new(struct tree *t, uint32_t dir, const char *name, size_t len, uint8_t type,
-                         uint32_t ino)
+                       uint32_t ino)
 {
     if (t->live >= t->nbuckets && !rehash(t))
         return 0;
@@ -218,4 +221,3 @@ void tree_remove(struct tree *t, uint32_t top)
         cur = up;
     }
 }
-

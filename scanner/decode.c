@@ -251,8 +251,7 @@ static la_ssize_t dec_read(struct archive *a, void *ctx, const void **buf)
                 d->finished = true;
                 break;
             }
-            archive_set_error(a, EINVAL, "truncated %s data",
-                              d->codec == C_GZIP ? "gzip" : "zstd");
+            archive_set_error(a, EINVAL, "truncated %s data", d->codec == C_GZIP ? "gzip" : "zstd");
             return -1;
         }
         if (d->codec == C_NONE) {

@@ -4,8 +4,7 @@
 #include "imgstat.h"
 #include "source.h"
 
-int json_parse(const unsigned char *buf, size_t len, const char *what, cJSON **out,
-               struct err *e)
+int json_parse(const unsigned char *buf, size_t len, const char *what, cJSON **out, struct err *e)
 {
     /* cJSON stops at CJSON_NESTING_LIMIT (1000) levels: no stack overflow on deep input */
     *out = cJSON_ParseWithLength((const char *)buf, len);

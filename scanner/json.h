@@ -15,8 +15,7 @@ struct source;
 /* Read and parse the member `name`; *out is freed by the caller with cJSON_Delete. */
 int json_load(struct source *s, const char *name, cJSON **out, struct err *e);
 /* Parse a buffer; `what` names it in the error. */
-int json_parse(const unsigned char *buf, size_t len, const char *what, cJSON **out,
-               struct err *e);
+int json_parse(const unsigned char *buf, size_t len, const char *what, cJSON **out, struct err *e);
 
 /* The string at key (exact case), or NULL when absent or not a string. */
 const char *json_str(const cJSON *obj, const char *key);

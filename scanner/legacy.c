@@ -35,9 +35,8 @@ static int legacy_chain(struct source *s, struct plan *p, struct image *img, con
             return err_set(e, IMGSTAT_EINPUT, "repositories: layer id '%.80s' is not 64 hex digits",
                            id);
         if (n == PLAN_MAX_LAYERS)
-            return err_set(e, IMGSTAT_ELIMIT,
-                           "%s: parent chain longer than %d layers (a cycle?)", top,
-                           PLAN_MAX_LAYERS);
+            return err_set(e, IMGSTAT_ELIMIT, "%s: parent chain longer than %d layers (a cycle?)",
+                           top, PLAN_MAX_LAYERS);
         if (!(ids[n++] = arena_strdup(p->arena, id)))
             return err_nomem(e);
         snprintf(name, sizeof name, "%s/json", id);

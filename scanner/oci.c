@@ -145,9 +145,8 @@ static int add_refs(struct oci_walk *w, struct image *img, const cJSON *desc,
     return IMGSTAT_OK;
 }
 
-__attribute__((format(printf, 4, 5))) static int set_unusable(struct oci_walk *w,
-                                                               struct image *img, struct err *e,
-                                                               const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int set_unusable(struct oci_walk *w, struct image *img,
+                                                              struct err *e, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -173,8 +172,7 @@ static int oci_layers(struct oci_walk *w, struct image *img, const cJSON *layers
     {
         struct layer_ref *l = &img->layers[img->nlayers++];
         char what[128];
-        snprintf(what, sizeof what, "manifest %.80s layer %zu", img->manifest_digest,
-                 img->nlayers);
+        snprintf(what, sizeof what, "manifest %.80s layer %zu", img->manifest_digest, img->nlayers);
         if (!cJSON_IsObject(d))
             return err_set(e, IMGSTAT_EINPUT, "%s: expected a descriptor object, got %s", what,
                            json_kind(d));
@@ -199,8 +197,10 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
         return IMGSTAT_OK; /* BuildKit provenance and SBOMs, not a filesystem */
     const char *digest = json_str(desc, "digest");
     if (!digest || !digest_valid(digest))
-        return err_set(e, IMGSTAT_EINPUT, "a manifest descriptor's digest '%.80s' is not of the "
-                       "form algorithm:encoded", digest ? digest : "(none)");
+        return err_set(e, IMGSTAT_EINPUT,
+                       "a manifest descriptor's digest '%.80s' is not of the "
+                       "form algorithm:encoded",
+                       digest ? digest : "(none)");
     struct image *img = plan_add(w->plan, e);
     if (!img)
         return e->code;
@@ -217,8 +217,9 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
     int rc = desc_json(w, desc, what, &man, e);
     if (rc != IMGSTAT_OK || !man) {
         cJSON_Delete(man);
-        return rc != IMGSTAT_OK ? rc : set_unusable(w, img, e, "its manifest blob %s is missing",
-                                                    img->manifest_digest);
+        return rc != IMGSTAT_OK ? rc
+                                : set_unusable(w, img, e, "its manifest blob %s is missing",
+                                               img->manifest_digest);
     }
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(man, "config");
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(man, "layers");
@@ -236,7 +237,8 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
     } else if ((rc = oci_layers(w, img, layers, e)) == IMGSTAT_OK) {
         snprintf(what, sizeof what, "manifest %.80s config", img->manifest_digest);
         rc = desc_json(w, config, what, &cfg, e);
-        img->id = rc == IMGSTAT_OK ? arena_strdup(w->plan->arena, json_str(config, "digest")) : NULL;
+        img->id =
+            rc == IMGSTAT_OK ? arena_strdup(w->plan->arena, json_str(config, "digest")) : NULL;
         if (rc == IMGSTAT_OK && !cfg)
             rc = set_unusable(w, img, e, "its config blob %s is missing", img->id);
         else if (rc == IMGSTAT_OK) {

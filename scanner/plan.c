@@ -11,8 +11,7 @@
 struct image *plan_add(struct plan *p, struct err *e)
 {
     if (p->n >= PLAN_MAX_IMAGES) {
-        err_set(e, IMGSTAT_ELIMIT, "more than %d images listed (PLAN_MAX_IMAGES)",
-                PLAN_MAX_IMAGES);
+        err_set(e, IMGSTAT_ELIMIT, "more than %d images listed (PLAN_MAX_IMAGES)", PLAN_MAX_IMAGES);
         return NULL;
     }
     if (p->n == p->cap) {

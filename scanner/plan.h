@@ -21,15 +21,15 @@ struct layer_ref {
     const char *member;        /* member holding the blob, or NULL when inline */
     const unsigned char *data; /* inline blob (descriptor "data") */
     size_t data_len;
-    const char *digest;        /* for messages: descriptor digest or member name */
-    const char *media_type;    /* NULL when the format has none */
-    const char *diff_id;       /* the config's rootfs.diff_ids entry, or NULL */
-    uint64_t size;             /* descriptor size, or 0 when unknown */
+    const char *digest;     /* for messages: descriptor digest or member name */
+    const char *media_type; /* NULL when the format has none */
+    const char *diff_id;    /* the config's rootfs.diff_ids entry, or NULL */
+    uint64_t size;          /* descriptor size, or 0 when unknown */
 };
 
 struct image {
-    const char *format;          /* "docker-archive", "oci", "docker-legacy" */
-    const char **refs;           /* tags and ref names, as written */
+    const char *format; /* "docker-archive", "oci", "docker-legacy" */
+    const char **refs;  /* tags and ref names, as written */
     size_t nrefs;
     const char *id;              /* image ID: config digest "sha256:..." (or legacy v1 id) */
     const char *manifest_digest; /* OCI manifest digest, else NULL */

@@ -19,7 +19,7 @@ struct range_reader {
     uint64_t start, end, pos; /* absolute start and end; pos is relative to start */
     unsigned char *buf;
     size_t want, max; /* next read size, and how far it may grow */
-    int err_no; /* errno of a failed pread, for the message */
+    int err_no;       /* errno of a failed pread, for the message */
 };
 
 /* Prepare a reader over fd's bytes [start, start+len); range_fini() frees it. */

@@ -61,9 +61,9 @@ static uint64_t max_entries(const struct imgstat *h)
 static void choose(struct imgstat *h, struct image *img)
 {
     h->chosen = img;
-    h->info = (struct imgstat_image_info){img->format, img->id, img->manifest_digest, img->os,
-                                          img->arch, img->variant, img->refs, img->nrefs,
-                                          img->nlayers};
+    h->info = (struct imgstat_image_info){img->format, img->id,    img->manifest_digest,
+                                          img->os,     img->arch,  img->variant,
+                                          img->refs,   img->nrefs, img->nlayers};
     tree_free(h->tree);
     h->tree = NULL;
 }
@@ -90,8 +90,8 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
         return e->code;
     struct src_opts so = {h->opt.max_layer_bytes ? h->opt.max_layer_bytes
                                                  : IMGSTAT_DEFAULT_MAX_LAYER_BYTES,
-                          (h->opt.flags & IMGSTAT_VERIFY) != 0,
-                          max_entries(h), h->opt.progress ? stream_progress : NULL, h};
+                          (h->opt.flags & IMGSTAT_VERIFY) != 0, max_entries(h),
+                          h->opt.progress ? stream_progress : NULL, h};
     if (so.max_layer_bytes == UINT64_MAX)
         so.max_layer_bytes = 0;
     if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
@@ -186,8 +186,8 @@ static int decode(const struct source *src, struct layer_job *j, layer_sink sink
     if (expect && dg_alg(expect, &alen) && alen < sizeof alg)
         memcpy(alg, expect, alen);
     const char *in_alg = alg[0] ? alg : NULL;
-    int rc = j->ref->data ? src_walk_memory(src, j->ref->data, j->ref->data_len, in_alg, sink,
-                                            ctx, &j->meta, e)
+    int rc = j->ref->data ? src_walk_memory(src, j->ref->data, j->ref->data_len, in_alg, sink, ctx,
+                                            &j->meta, e)
                           : src_walk_member(src, j->m, in_alg, sink, ctx, &j->meta, e);
     if (rc == IMGSTAT_OK && src->opts.verify)
         rc = verify_layer(j, expect, e);
@@ -286,12 +286,18 @@ static void layer_info(struct imgstat *h, const struct layer_job *j, size_t i, s
     const struct layer_ref *r = j->ref;
     uint64_t blob = r->data ? r->data_len : j->m ? j->m->size : r->size;
     h->layers[i] = (struct imgstat_layer_info){
-        .digest = r->digest, .diff_id = r->diff_id, .media_type = r->media_type,
+        .digest = r->digest,
+        .diff_id = r->diff_id,
+        .media_type = r->media_type,
         .compression = j->meta.compression ? j->meta.compression : "none",
-        .compressed_bytes = blob, .uncompressed_bytes = j->meta.tar_bytes,
-        .entries = ls->entries, .files_added = ls->files_added,
-        .files_replaced = ls->files_replaced, .paths_removed = ls->paths_removed,
-        .bytes_added = ls->bytes_added, .bytes_replaced = ls->bytes_replaced,
+        .compressed_bytes = blob,
+        .uncompressed_bytes = j->meta.tar_bytes,
+        .entries = ls->entries,
+        .files_added = ls->files_added,
+        .files_replaced = ls->files_replaced,
+        .paths_removed = ls->paths_removed,
+        .bytes_added = ls->bytes_added,
+        .bytes_replaced = ls->bytes_replaced,
         .bytes_removed = ls->bytes_removed};
 }
 
@@ -418,9 +424,9 @@ const char *imgstat_version(void)
     if (!buf[0]) {
         unsigned x = XXH_versionNumber();
         snprintf(buf, sizeof buf,
-                 "imgstat %s\n%s\nzlib %s\ncJSON %s\nxxHash %u.%u.%u\ngzip layers: %s", IMGSTAT_VERSION,
-                 archive_version_details(), zlibVersion(), cJSON_Version(), x / 10000,
-                 x / 100 % 100, x % 100, dec_gzip_name());
+                 "imgstat %s\n%s\nzlib %s\ncJSON %s\nxxHash %u.%u.%u\ngzip layers: %s",
+                 IMGSTAT_VERSION, archive_version_details(), zlibVersion(), cJSON_Version(),
+                 x / 10000, x / 100 % 100, x % 100, dec_gzip_name());
     }
     return buf;
 }

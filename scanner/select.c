@@ -181,9 +181,10 @@ static void describe(const struct image *img, char *out, size_t cap)
         used += w > 0 ? (size_t)w : 0;
     }
     if (!img->nrefs)
-        snprintf(out, cap, "%s", img->manifest_digest ? img->manifest_digest
-                                 : img->id            ? img->id
-                                                      : "(unnamed)");
+        snprintf(out, cap, "%s",
+                 img->manifest_digest ? img->manifest_digest
+                 : img->id            ? img->id
+                                      : "(unnamed)");
     used = strlen(out);
     if (img->os && img->arch && used < cap)
         snprintf(out + used, cap - used, " (%s/%s%s%s)", img->os, img->arch,

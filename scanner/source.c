@@ -119,8 +119,7 @@ static const char *link_target(struct source *s, const char *name, const char *t
     return arena_strdup(&s->arena, out);
 }
 
-static int index_entry(struct source *s, struct archive *a, struct archive_entry *ae,
-                       struct err *e)
+static int index_entry(struct source *s, struct archive *a, struct archive_entry *ae, struct err *e)
 {
     char buf[PATH_MAX_BYTES + 1];
     const char *why = NULL;
@@ -142,8 +141,9 @@ static int index_entry(struct source *s, struct archive *a, struct archive_entry
     case AE_IFDIR: m->type = MEM_DIR; return IMGSTAT_OK;
     case AE_IFLNK:
         m->type = MEM_SYMLINK;
-        m->link = archive_entry_symlink(ae) ? link_target(s, m->name, archive_entry_symlink(ae), true)
-                                            : NULL;
+        m->link = archive_entry_symlink(ae)
+                      ? link_target(s, m->name, archive_entry_symlink(ae), true)
+                      : NULL;
         return IMGSTAT_OK;
     default: m->type = MEM_OTHER; return IMGSTAT_OK;
     }
@@ -215,7 +215,10 @@ static int not_a_tarball(const unsigned char *b, size_t n, struct err *e)
         return err_set(e, IMGSTAT_EINPUT, "a zip archive, not a docker-save or OCI tarball");
     if (n >= 3 && memcmp(b, "BZh", 3) == 0)
         return err_set(e, IMGSTAT_EINPUT, "bzip2 data: only plain, gzip or zstd tarballs are read");
-    if (n >= 6 && memcmp(b, "\xfd" "7zXZ", 5) == 0)
+    if (n >= 6 && memcmp(b,
+                         "\xfd"
+                         "7zXZ",
+                         5) == 0)
         return err_set(e, IMGSTAT_EINPUT, "xz data: only plain, gzip or zstd tarballs are read");
     return err_set(e, IMGSTAT_EINPUT, "not a tar archive, nor a gzip or zstd one");
 }
@@ -377,8 +380,8 @@ static int need(struct source *s, const char *name, const struct member **m, str
     return IMGSTAT_OK;
 }
 
-int src_read(struct source *s, const char *name, size_t max, const unsigned char **buf,
-             size_t *len, struct err *e)
+int src_read(struct source *s, const char *name, size_t max, const unsigned char **buf, size_t *len,
+             struct err *e)
 {
     const struct member *cm;
     if (need(s, name, &cm, e) != IMGSTAT_OK)

@@ -26,7 +26,8 @@
 #include "entry.h"
 #include "record.h"
 
-/* JSON documents (manifests, indexes, configs) larger than this are refused (containerd: 20 MiB). */
+/* JSON documents (manifests, indexes, configs) larger than this are refused (containerd: 20 MiB).
+ */
 #define SRC_JSON_MAX (16u * 1024 * 1024)
 /* Members up to this size are kept whole when streaming: configs and tiny layers. */
 #define SRC_SMALL_MAX (1024u * 1024)
@@ -48,13 +49,13 @@ struct member {
     uint64_t size;
     uint8_t type;
     /* SRC_STREAM only */
-    const unsigned char *data; /* whole content, when kept */
-    struct rec_buf rec;        /* decoded entries of a large tar member */
-    bool recorded;             /* rec holds the complete layer */
-    const char *why;           /* decode error, or why it is not a layer */
-    int why_code;              /* its error code */
-    const char *compression;   /* of a recorded layer */
-    uint64_t tar_bytes;        /* of a recorded layer */
+    const unsigned char *data;          /* whole content, when kept */
+    struct rec_buf rec;                 /* decoded entries of a large tar member */
+    bool recorded;                      /* rec holds the complete layer */
+    const char *why;                    /* decode error, or why it is not a layer */
+    int why_code;                       /* its error code */
+    const char *compression;            /* of a recorded layer */
+    uint64_t tar_bytes;                 /* of a recorded layer */
     const char *in_digest, *out_digest; /* --verify: of the blob and of its tar stream */
     struct member *hnext;
 };
@@ -71,17 +72,17 @@ struct src_opts {
 struct source {
     enum src_kind kind;
     struct src_opts opts;
-    int fd;          /* SRC_DIR: the directory; SRC_TAR: the file; else -1 */
+    int fd; /* SRC_DIR: the directory; SRC_TAR: the file; else -1 */
     bool own_fd;
     const char *outer_filter; /* "gzip", "zstd" or "none" for the outer tarball */
     struct arena arena;
     struct member **buckets;
     size_t nbuckets, nmembers;
-    size_t kept; /* SRC_STREAM: bytes of members kept whole */
-    struct archive *outer;  /* SRC_STREAM: the outer archive while it is read */
-    uint64_t input_size;    /* 0 for a pipe */
-    uint64_t recorded;      /* SRC_STREAM: entries recorded so far */
-    bool over_limit;        /* SRC_STREAM: recorded passed opts.max_entries */
+    size_t kept;           /* SRC_STREAM: bytes of members kept whole */
+    struct archive *outer; /* SRC_STREAM: the outer archive while it is read */
+    uint64_t input_size;   /* 0 for a pipe */
+    uint64_t recorded;     /* SRC_STREAM: entries recorded so far */
+    bool over_limit;       /* SRC_STREAM: recorded passed opts.max_entries */
 };
 
 /* Open path ("-" for stdin) and, for tarballs, index or stream every member. */
@@ -95,8 +96,8 @@ void src_close(struct source *s);
 int src_find(struct source *s, const char *name, const struct member **out, struct err *e);
 
 /* The whole content of a member of at most max bytes; *buf is owned by the source. */
-int src_read(struct source *s, const char *name, size_t max, const unsigned char **buf,
-             size_t *len, struct err *e);
+int src_read(struct source *s, const char *name, size_t max, const unsigned char **buf, size_t *len,
+             struct err *e);
 
 /* The member holding a layer: an error when it is missing or known to be unreadable.
  * Not thread-safe (a directory source caches what it finds). */

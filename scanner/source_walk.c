@@ -21,7 +21,7 @@
 /* Walk a layer blob read from `up` through the decode pipeline (decode.h) into sink.
  * in_alg: the algorithm of the blob's expected digest, for --verify (NULL: none). */
 int src_walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char *in_alg,
-                    layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
+                 layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
     static const struct src_opts defaults = {0};
     const struct src_opts *so = s ? &s->opts : &defaults;
@@ -36,8 +36,7 @@ int src_walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char
     int rc = IMGSTAT_OK;
     if (dec_open(a, d) != ARCHIVE_OK)
         rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
-    else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK && so->verify &&
-             dec_drain(a, d) < 0)
+    else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK && so->verify && dec_drain(a, d) < 0)
         rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
     struct dec_result r;
     dec_result(d, &r);
@@ -100,10 +99,9 @@ static int walk_file(const struct source *s, int fd, const struct member *m, con
     int rc;
     if (strcmp(dec_sniff(head, hn), "none") == 0 && !s->opts.verify) {
         if (s->opts.max_layer_bytes && m->size > s->opts.max_layer_bytes)
-            return err_set(e, IMGSTAT_ELIMIT,
-                           "%llu bytes, more than %llu (raise it with --max-layer-bytes)",
-                           (unsigned long long)m->size,
-                           (unsigned long long)s->opts.max_layer_bytes);
+            return err_set(
+                e, IMGSTAT_ELIMIT, "%llu bytes, more than %llu (raise it with --max-layer-bytes)",
+                (unsigned long long)m->size, (unsigned long long)s->opts.max_layer_bytes);
         struct archive *a = layer_archive_new(e);
         if (!a)
             return e->code;

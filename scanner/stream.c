@@ -46,9 +46,10 @@ static la_ssize_t nest_read(struct archive *a, void *ctx, const void **buf)
         }
         if (r < ARCHIVE_WARN || off != n->next_off) {
             n->outer_failed = true;
-            archive_set_error(a, EIO, "%s", r < ARCHIVE_WARN && archive_error_string(n->outer)
-                                                ? archive_error_string(n->outer)
-                                                : "sparse member");
+            archive_set_error(a, EIO, "%s",
+                              r < ARCHIVE_WARN && archive_error_string(n->outer)
+                                  ? archive_error_string(n->outer)
+                                  : "sparse member");
             return -1;
         }
         n->next_off += (int64_t)len;
@@ -140,7 +141,8 @@ static int record_member(struct source *s, struct archive *a, struct member *m, 
     struct err le = {0};
     struct layer_meta meta;
     struct rec_ctx rc_ctx = {s, &m->rec};
-    int rc = src_walk_dec(s, nest_read, &n, src_name_alg(m->name), rec_progress_sink, &rc_ctx, &meta, &le);
+    int rc = src_walk_dec(s, nest_read, &n, src_name_alg(m->name), rec_progress_sink, &rc_ctx,
+                          &meta, &le);
     if (n.outer_failed)
         return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
     if (rc == IMGSTAT_ENOMEM)
@@ -169,4 +171,3 @@ int src_stream_member(struct source *s, struct archive *a, struct member *m, str
         return keep_member(s, a, m, NULL, 0, e);
     return record_member(s, a, m, e);
 }
-

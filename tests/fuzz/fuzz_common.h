@@ -17,10 +17,10 @@ struct err;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Abort with a message when cond is false: an oracle, not an assert (kept in release). */
-#define FZ_CHECK(cond, ...)                                                                   \
-    do {                                                                                      \
-        if (!(cond))                                                                          \
-            fz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                                  \
+#define FZ_CHECK(cond, ...)                                                                        \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                                       \
     } while (0)
 
 _Noreturn void fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)

@@ -33,8 +33,7 @@ static int same_totals(const struct imgstat_totals *a, const struct imgstat_tota
 
 /* Apply the blob as layer 1 and, when that worked, again as layer 2.  Returns layer 1's
  * result; *one holds the totals after layer 1. */
-static int two_layers(const uint8_t *data, size_t size, unsigned flags,
-                      struct imgstat_totals *one)
+static int two_layers(const uint8_t *data, size_t size, unsigned flags, struct imgstat_totals *one)
 {
     struct tree *t = tree_new(flags);
     if (!t)
@@ -96,9 +95,6 @@ static void via_record(const uint8_t *data, size_t size, int direct_rc,
     }
     rec_free(&r);
 }
-
-
-
 
 /* Through a source with a 64 KiB uncompressed limit and --verify (blob and tar digests). */
 static void via_limits(const uint8_t *data, size_t size, int direct_rc,

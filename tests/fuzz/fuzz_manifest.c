@@ -13,9 +13,9 @@
  *   E  docker-legacy    repositories = input; two v1 layer directories 111..1 -> 222..2
  *
  * A and B are also opened with --image app:1 and with --platform linux/arm64/v8 (when the
- * input holds "app" or "arm"), so the selection code meets the fuzzed refs and platforms.  Blob names are sha256 of fixed
- * labels ("imgstat-fuzz layer", ...), not of the content; make_seeds.py uses the same
- * names, and manifest.dict lists the words the readers look for.
+ * input holds "app" or "arm"), so the selection code meets the fuzzed refs and platforms.  Blob
+ * names are sha256 of fixed labels ("imgstat-fuzz layer", ...), not of the content; make_seeds.py
+ * uses the same names, and manifest.dict lists the words the readers look for.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -124,9 +124,18 @@ static void init(void)
     F.v1_json2 = "{\"id\":\"" ID2 "\"}";
 }
 
-#define MEMBER(name, b) {(name), (b).data, (b).len, NULL}
-#define TEXT(name, s) {(name), (s), strlen(s), NULL}
-#define BYTES(name, d, n) {(name), (d), (n), NULL}
+#define MEMBER(name, b)                                                                            \
+    {                                                                                              \
+        (name), (b).data, (b).len, NULL                                                            \
+    }
+#define TEXT(name, s)                                                                              \
+    {                                                                                              \
+        (name), (s), strlen(s), NULL                                                               \
+    }
+#define BYTES(name, d, n)                                                                          \
+    {                                                                                              \
+        (name), (d), (n), NULL                                                                     \
+    }
 #define N(v) (sizeof(v) / sizeof *(v))
 
 /* Default options, then by ref and by platform where the input names them (an open costs
@@ -154,38 +163,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     { /* A: manifest.json */
         const struct fz_member m[] = {
             BYTES("manifest.json", data, size), MEMBER("config.json", F.C),
-            MEMBER("layer.tar", F.L), MEMBER("layer2.tar.gz", F.G),
+            MEMBER("layer.tar", F.L),           MEMBER("layer2.tar.gz", F.G),
             {"link.tar", NULL, 0, "layer.tar"},
         };
         scan_three(fz_tar_path(0, m, N(m)), data, size);
     }
     { /* B: index.json */
         const struct fz_member m[] = {
-            TEXT("oci-layout", F.layout), BYTES("index.json", data, size),
-            MEMBER(F.M.path, F.M), MEMBER(F.I.path, F.I), MEMBER(F.C.path, F.C),
-            MEMBER(F.L.path, F.L), MEMBER(F.G.path, F.G),
+            TEXT("oci-layout", F.layout), BYTES("index.json", data, size), MEMBER(F.M.path, F.M),
+            MEMBER(F.I.path, F.I),        MEMBER(F.C.path, F.C),           MEMBER(F.L.path, F.L),
+            MEMBER(F.G.path, F.G),
         };
         scan_three(fz_tar_path(0, m, N(m)), data, size);
     }
     { /* C: an OCI image manifest */
         const struct fz_member m[] = {
             TEXT("oci-layout", F.layout), TEXT("index.json", F.fixed_index),
-            BYTES(F.X.path, data, size), MEMBER(F.C.path, F.C),
-            MEMBER(F.L.path, F.L), MEMBER(F.G.path, F.G),
+            BYTES(F.X.path, data, size),  MEMBER(F.C.path, F.C),
+            MEMBER(F.L.path, F.L),        MEMBER(F.G.path, F.G),
         };
         fz_scan(fz_tar_path(0, m, N(m)), 0, 1);
     }
     { /* D: an image config */
         const struct fz_member m[] = {
-            TEXT("manifest.json", F.docker_manifest), BYTES("config.json", data, size),
-            MEMBER("layer.tar", F.L), MEMBER("layer2.tar.gz", F.G),
+            TEXT("manifest.json", F.docker_manifest),
+            BYTES("config.json", data, size),
+            MEMBER("layer.tar", F.L),
+            MEMBER("layer2.tar.gz", F.G),
         };
         fz_scan(fz_tar_path(0, m, N(m)), 0, 1);
     }
     { /* E: legacy repositories */
         const struct fz_member m[] = {
             BYTES("repositories", data, size), TEXT(ID1 "/json", F.v1_json1),
-            MEMBER(ID1 "/layer.tar", F.L), TEXT(ID2 "/json", F.v1_json2),
+            MEMBER(ID1 "/layer.tar", F.L),     TEXT(ID2 "/json", F.v1_json2),
             MEMBER(ID2 "/layer.tar", F.L),
         };
         fz_scan(fz_tar_path(0, m, N(m)), 0, 1);

@@ -644,14 +644,10 @@ static const char zeros[SPARSE_FROM];
 static int set_format(struct archive *a, enum mode m)
 {
     switch (m) {
-    case M_PAX:
-        return archive_write_set_format_pax_restricted(a);
-    case M_GNU:
-        return archive_write_set_format_gnutar(a);
-    case M_USTAR:
-        return archive_write_set_format_ustar(a);
-    default:
-        return ARCHIVE_FATAL;
+    case M_PAX: return archive_write_set_format_pax_restricted(a);
+    case M_GNU: return archive_write_set_format_gnutar(a);
+    case M_USTAR: return archive_write_set_format_ustar(a);
+    default: return ARCHIVE_FATAL;
     }
 }
 

@@ -95,16 +95,11 @@ static const struct norm_row norm_rows[] = {
 static const char *kind_name(enum wh_kind k)
 {
     switch (k) {
-    case WH_NONE:
-        return "WH_NONE";
-    case WH_FILE:
-        return "WH_FILE";
-    case WH_OPAQUE:
-        return "WH_OPAQUE";
-    case WH_BARE:
-        return "WH_BARE";
-    case WH_AUFS:
-        return "WH_AUFS";
+    case WH_NONE: return "WH_NONE";
+    case WH_FILE: return "WH_FILE";
+    case WH_OPAQUE: return "WH_OPAQUE";
+    case WH_BARE: return "WH_BARE";
+    case WH_AUFS: return "WH_AUFS";
     }
     return "?";
 }
