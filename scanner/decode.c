@@ -25,7 +25,7 @@ struct dec {
     const unsigned char *in;
     size_t in_len;
     uint64_t in_bytes, out_bytes;
-    struct dg din, dout;
+    struct digest_ctx din, dout;
 #ifdef HAVE_ISAL
     struct inflate_state isal;
 #else
@@ -67,8 +67,8 @@ struct dec *dec_new(up_read_fn up, void *up_ctx, const struct dec_opts *o)
     d->up = up;
     d->up_ctx = up_ctx;
     d->o = *o;
-    if ((o->in_alg && !dg_init(&d->din, o->in_alg)) ||
-        (o->out_alg && !dg_init(&d->dout, o->out_alg))) {
+    if ((o->in_alg && !digest_init(&d->din, o->in_alg)) ||
+        (o->out_alg && !digest_init(&d->dout, o->out_alg))) {
         dec_free(d);
         return NULL;
     }
@@ -79,8 +79,8 @@ void dec_free(struct dec *d)
 {
     if (!d)
         return;
-    dg_free(&d->din);
-    dg_free(&d->dout);
+    digest_free(&d->din);
+    digest_free(&d->dout);
 #ifndef HAVE_ISAL
     if (d->z_init)
         inflateEnd(&d->z);
@@ -108,7 +108,7 @@ static bool refill(struct archive *a, struct dec *d, bool *failed)
     d->in_len = (size_t)n;
     d->in_bytes += (uint64_t)n;
     if (d->o.in_alg)
-        dg_update(&d->din, buf, (size_t)n);
+        digest_update(&d->din, buf, (size_t)n);
     return true;
 }
 
@@ -231,7 +231,7 @@ static la_ssize_t emit(struct archive *a, struct dec *d, const void *buf, size_t
         return -1;
     }
     if (d->o.out_alg)
-        dg_update(&d->dout, buf, n);
+        digest_update(&d->dout, buf, n);
     *out = buf;
     return (la_ssize_t)n;
 }
@@ -293,9 +293,9 @@ void dec_result(struct dec *d, struct dec_result *r)
 {
     static const char *const names[] = {"none", "gzip", "zstd"};
     if (d->o.in_alg && d->din.ctx)
-        dg_final(&d->din, d->in_digest);
+        digest_final(&d->din, d->in_digest);
     if (d->o.out_alg && d->dout.ctx)
-        dg_final(&d->dout, d->out_digest);
+        digest_final(&d->dout, d->out_digest);
     r->codec = names[d->codec];
     r->in_bytes = d->in_bytes;
     r->out_bytes = d->out_bytes;

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common.h"
+#include "digest.h"
+#include "plan.h"
 #include "err.h"
 #include "imgstat.h"
 #include "json.h"
@@ -15,7 +16,7 @@
 
 static bool dsave_probe(struct source *s)
 {
-    return has_member(s, DSAVE_MANIFEST);
+    return src_exists(s, DSAVE_MANIFEST);
 }
 
 /* Read the config: platform, and the diff_ids count that must match Layers (moby load.go).
@@ -27,16 +28,16 @@ static int dsave_config(struct source *s, struct plan *p, struct image *img, con
     cJSON *cfg = NULL;
     const unsigned char *buf;
     size_t len;
-    if (!has_member(s, name))
+    if (!src_exists(s, name))
         err_set(&ce, IMGSTAT_EINPUT, "config %s is missing from the archive", name);
     else if (src_read(s, name, SRC_JSON_MAX, &buf, &len, &ce) != IMGSTAT_OK ||
-             verify_blob(s, buf, len, img->id, name, &ce) != IMGSTAT_OK ||
+             (s->opts.verify && img->id &&
+              digest_check(buf, len, img->id, name, &ce) != IMGSTAT_OK) ||
              json_parse(buf, len, name, &cfg, &ce) != IMGSTAT_OK)
         ;
     else if (!cJSON_IsObject(cfg))
         err_set(&ce, IMGSTAT_EINPUT, "%s: expected a JSON object, got %s", name, json_kind(cfg));
-    else {
-        set_platform(p->arena, img, cfg, e);
+    else if (plan_set_platform(p->arena, img, cfg, &ce) == IMGSTAT_OK) {
         plan_diff_ids(p->arena, img, cfg);
         const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(cfg, "rootfs");
         const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
@@ -90,7 +91,7 @@ static int dsave_item(struct source *s, struct plan *p, const cJSON *item, int i
             return err_set(e, IMGSTAT_EINPUT, "%s: layer %zu is %s, not a string", what,
                            img->nlayers + 1, json_kind(l));
         struct layer_ref *ref = &img->layers[img->nlayers++];
-        if (member_name(p->arena, l->valuestring, what, &ref->member, e) != IMGSTAT_OK)
+        if (plan_member_name(p->arena, l->valuestring, what, &ref->member, e) != IMGSTAT_OK)
             return e->code;
         ref->digest = ref->member;
     }
@@ -104,9 +105,9 @@ static int dsave_item(struct source *s, struct plan *p, const cJSON *item, int i
             return e->code;
     }
     const char *cfg;
-    if (member_name(p->arena, config->valuestring, what, &cfg, e) != IMGSTAT_OK)
+    if (plan_member_name(p->arena, config->valuestring, what, &cfg, e) != IMGSTAT_OK)
         return e->code;
-    img->id = id_from_name(p->arena, cfg);
+    img->id = digest_id_from_name(p->arena, cfg);
     return dsave_config(s, p, img, cfg, e);
 }
 

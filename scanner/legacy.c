@@ -6,20 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common.h"
+#include "digest.h"
+#include "plan.h"
 #include "err.h"
 #include "imgstat.h"
 #include "json.h"
 
 static bool legacy_probe(struct source *s)
 {
-    return has_member(s, "repositories");
+    return src_exists(s, "repositories");
 }
 
 /* v1 layer ids are 64 hex digits; anything else must not become a member path. */
 static bool v1_id_valid(const char *id)
 {
-    return strlen(id) == 64 && is_lower_hex(id, 64);
+    return strlen(id) == 64 && digest_is_hex(id, 64);
 }
 
 /* Follow the parent chain from `top`, then reverse it into the image's layers. */
@@ -46,8 +47,8 @@ static int legacy_chain(struct source *s, struct plan *p, struct image *img, con
         if (!cJSON_IsObject(j))
             rc = err_set(e, IMGSTAT_EINPUT, "%s: expected a JSON object, got %s", name,
                          json_kind(j));
-        if (n == 1)
-            set_platform(p->arena, img, j, e);
+        if (n == 1 && rc == IMGSTAT_OK)
+            rc = plan_set_platform(p->arena, img, j, e);
         const char *parent = json_str(j, "parent");
         id = parent && *parent ? arena_strdup(p->arena, parent) : NULL;
         cJSON_Delete(j);

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "digest.h"
+#include "plan.h"
 #include "err.h"
 #include "imgstat.h"
 #include "json.h"
@@ -40,7 +41,7 @@ struct oci_walk {
 
 static bool oci_probe(struct source *s)
 {
-    return has_member(s, "index.json");
+    return src_exists(s, "index.json");
 }
 
 static int b64_value(int c)
@@ -122,11 +123,11 @@ static int desc_json(struct oci_walk *w, const cJSON *desc, const char *what, cJ
     *out = NULL;
     if (desc_blob(w, desc, what, &member, &data, &len, e) != IMGSTAT_OK)
         return e->code;
-    if (!data && !has_member(w->src, member))
+    if (!data && !src_exists(w->src, member))
         return IMGSTAT_OK;
     if (!data && src_read(w->src, member, SRC_JSON_MAX, &data, &len, e) != IMGSTAT_OK)
         return e->code;
-    if (verify_blob(w->src, data, len, json_str(desc, "digest"), what, e) != IMGSTAT_OK)
+    if (w->src->opts.verify && digest_check(data, len, json_str(desc, "digest"), what, e))
         return e->code;
     return json_parse(data, len, what, out, e);
 }
@@ -209,7 +210,9 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
         return err_nomem(e);
     if (add_refs(w, img, desc, inherited, ninherited, e) != IMGSTAT_OK)
         return e->code;
-    set_platform(w->plan->arena, img, cJSON_GetObjectItemCaseSensitive(desc, "platform"), e);
+    if (plan_set_platform(w->plan->arena, img, cJSON_GetObjectItemCaseSensitive(desc, "platform"),
+                          e) != IMGSTAT_OK)
+        return e->code;
 
     cJSON *man = NULL, *cfg = NULL;
     char what[128];
@@ -241,10 +244,8 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
             rc == IMGSTAT_OK ? arena_strdup(w->plan->arena, json_str(config, "digest")) : NULL;
         if (rc == IMGSTAT_OK && !cfg)
             rc = set_unusable(w, img, e, "its config blob %s is missing", img->id);
-        else if (rc == IMGSTAT_OK) {
-            set_platform(w->plan->arena, img, cfg, e);
+        else if (rc == IMGSTAT_OK && (rc = plan_set_platform(w->plan->arena, img, cfg, e)) == 0)
             plan_diff_ids(w->plan->arena, img, cfg);
-        }
     }
     cJSON_Delete(man);
     cJSON_Delete(cfg);

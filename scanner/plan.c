@@ -7,6 +7,8 @@
 
 #include "err.h"
 #include "imgstat.h"
+#include "json.h"
+#include "path.h"
 
 struct image *plan_add(struct plan *p, struct err *e)
 {
@@ -84,4 +86,39 @@ void plan_diff_ids(struct arena *a, struct image *img, const void *config_json)
             img->layers[i].diff_id = arena_strdup(a, id->valuestring);
         i++;
     }
+}
+
+int plan_member_name(struct arena *a, const char *raw, const char *what, const char **out,
+                     struct err *e)
+{
+    char buf[PATH_MAX_BYTES + 1];
+    bool clamped;
+    if (raw[0] == '/')
+        return err_set(e, IMGSTAT_EINPUT, "%s: path '%s' is absolute", what, raw);
+    long n = path_normalize(raw, strlen(raw), buf, &clamped);
+    if (n < 0)
+        return err_set(e, IMGSTAT_ELIMIT, "%s: path longer than %d bytes", what, PATH_MAX_BYTES);
+    if (clamped || n == 0)
+        return err_set(e, IMGSTAT_EINPUT, "%s: path '%s' leads outside the image", what, raw);
+    if (!(*out = arena_strdup(a, buf)))
+        return err_nomem(e);
+    return IMGSTAT_OK;
+}
+
+static const char *dup_str(struct arena *a, const cJSON *obj, const char *key)
+{
+    const char *v = json_str(obj, key);
+    return v ? arena_strdup(a, v) : NULL;
+}
+
+int plan_set_platform(struct arena *a, struct image *img, const cJSON *obj, struct err *e)
+{
+    if (!cJSON_IsObject(obj))
+        return IMGSTAT_OK;
+    if ((!img->os && !(img->os = dup_str(a, obj, "os")) && json_str(obj, "os")) ||
+        (!img->arch && !(img->arch = dup_str(a, obj, "architecture")) &&
+         json_str(obj, "architecture")) ||
+        (!img->variant && !(img->variant = dup_str(a, obj, "variant")) && json_str(obj, "variant")))
+        return err_nomem(e);
+    return IMGSTAT_OK;
 }

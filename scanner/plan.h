@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "arena.h"
 #include "source.h"
 
@@ -76,6 +78,15 @@ size_t plan_distinct(struct plan *p, struct image **out);
 
 /* Parse "os/arch[/variant]"; IMGSTAT_EUSAGE when malformed. */
 int platform_check(const char *platform, struct err *e);
+
+/* Canonical member name (in the arena) for a path a manifest gives; refuses absolute and
+ * escaping paths, naming `what` in the error. */
+int plan_member_name(struct arena *a, const char *raw, const char *what, const char **out,
+                     struct err *e);
+
+/* Copy os/architecture/variant from an image config (or a descriptor's platform) where the
+ * image has none yet; IMGSTAT_ENOMEM with e set when a copy fails. */
+int plan_set_platform(struct arena *a, struct image *img, const cJSON *obj, struct err *e);
 
 /* Copy rootfs.diff_ids into the image's layers when the counts agree. */
 void plan_diff_ids(struct arena *a, struct image *img, const void *config_json);

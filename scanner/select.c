@@ -10,7 +10,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "common.h"
+#include "digest.h"
+#include "plan.h"
 #include "err.h"
 #include "imgstat.h"
 #include "plan.h"
@@ -109,7 +110,7 @@ static bool hex_prefix_of(const char *ref, const char *digest)
         ref += 7;
     const char *hex = strchr(digest, ':') ? strchr(digest, ':') + 1 : digest;
     size_t n = strlen(ref);
-    if (n < ID_PREFIX_MIN || !is_lower_hex(ref, n))
+    if (n < ID_PREFIX_MIN || !digest_is_hex(ref, n))
         return false;
     return strncmp(hex, ref, n) == 0;
 }

@@ -317,7 +317,7 @@ void src_close(struct source *s)
 /* ---- finding and reading members ---------------------------------------------------- */
 
 /* Open name beneath the layout directory; symlinks may not lead out of it. */
-int src_dir_open(const struct source *s, const char *name, struct err *e)
+int src_dir_open(const struct source *s, const char *name, int *out, struct err *e)
 {
     struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
@@ -327,11 +327,12 @@ int src_dir_open(const struct source *s, const char *name, struct err *e)
         how.flags |= O_NOFOLLOW;
         fd = openat(s->fd, name, (int)how.flags);
     }
-    if (fd < 0 && errno == EXDEV)
-        err_set(e, IMGSTAT_EINPUT, "%s: leads outside the image directory", name);
-    else if (fd < 0 && errno != ENOENT && errno != ENOTDIR)
-        err_sys(e, errno, "%s", name);
-    return fd;
+    *out = fd;
+    if (fd >= 0 || errno == ENOENT || errno == ENOTDIR)
+        return IMGSTAT_OK;
+    if (errno == EXDEV)
+        return err_set(e, IMGSTAT_EINPUT, "%s: leads outside the image directory", name);
+    return err_sys(e, errno, "%s", name);
 }
 
 int src_find(struct source *s, const char *name, const struct member **out, struct err *e)
@@ -340,10 +341,11 @@ int src_find(struct source *s, const char *name, const struct member **out, stru
     if (s->kind == SRC_DIR) {
         struct member *m = member_get(s, name);
         if (!m) {
-            int fd = src_dir_open(s, name, e);
+            int fd;
             struct stat st;
-            if (fd < 0)
-                return errno == ENOENT || errno == ENOTDIR ? IMGSTAT_OK : e->code;
+            int rc = src_dir_open(s, name, &fd, e);
+            if (rc != IMGSTAT_OK || fd < 0)
+                return rc; /* IMGSTAT_OK when absent */
             int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
             close(fd);
             if (!ok)
@@ -396,9 +398,11 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
         unsigned char *b = arena_alloc(&s->arena, (size_t)m->size + 1);
         if (!b)
             return err_nomem(e);
-        int fd = s->kind == SRC_DIR ? src_dir_open(s, name, e) : s->fd;
+        int fd = s->fd;
+        if (s->kind == SRC_DIR && src_dir_open(s, name, &fd, e) != IMGSTAT_OK)
+            return e->code;
         if (fd < 0)
-            return e->code ? e->code : err_sys(e, errno, "%s", name);
+            return err_set(e, IMGSTAT_EINPUT, "%s: removed while being read", name);
         int rc = pread_full(fd, b, (size_t)m->size, m->offset, name, e);
         if (s->kind == SRC_DIR)
             close(fd);
@@ -420,4 +424,11 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
         return err_set(e, (*out)->why_code ? (*out)->why_code : IMGSTAT_EINPUT, "%s: %s", name,
                        (*out)->why ? (*out)->why : "not a layer");
     return IMGSTAT_OK;
+}
+
+bool src_exists(struct source *s, const char *name)
+{
+    const struct member *m;
+    struct err ignored = {0};
+    return src_find(s, name, &m, &ignored) == IMGSTAT_OK && m;
 }

@@ -95,6 +95,9 @@ void src_close(struct source *s);
  */
 int src_find(struct source *s, const char *name, const struct member **out, struct err *e);
 
+/* Does the regular-file member `name` exist (following member links)? */
+bool src_exists(struct source *s, const char *name);
+
 /* The whole content of a member of at most max bytes; *buf is owned by the source. */
 int src_read(struct source *s, const char *name, size_t max, const unsigned char **buf, size_t *len,
              struct err *e);

@@ -18,8 +18,9 @@ int src_walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char
 /* The digest algorithm a member's name implies (blobs/sha512/...), for --verify. */
 const char *src_name_alg(const char *name);
 
-/* Open name beneath a layout directory; -1 with e set (or errno ENOENT/ENOTDIR). */
-int src_dir_open(const struct source *s, const char *name, struct err *e);
+/* Open name beneath a layout directory into *fd: IMGSTAT_OK with *fd = -1 when it does not
+ * exist, else an error (a name leading outside the directory, an I/O failure). */
+int src_dir_open(const struct source *s, const char *name, int *fd, struct err *e);
 
 /* Stream mode: report the bytes read so far to the progress callback, if any. */
 void src_stream_progress(struct source *s);

@@ -139,9 +139,11 @@ int src_walk_member(const struct source *s, const struct member *m, const char *
     }
     if (s->kind == SRC_TAR)
         return walk_file(s, s->fd, m, in_alg, sink, ctx, meta, e);
-    int fd = src_dir_open(s, m->name, e);
+    int fd;
+    if (src_dir_open(s, m->name, &fd, e) != IMGSTAT_OK)
+        return e->code;
     if (fd < 0)
-        return e->code ? e->code : err_sys(e, errno, "%s", m->name);
+        return err_set(e, IMGSTAT_EINPUT, "%s: removed while being read", m->name);
     int rc = walk_file(s, fd, m, in_alg, sink, ctx, meta, e);
     close(fd);
     return rc;

@@ -1,9 +1,15 @@
 /*
  * err: the one error type every module fills and the CLI prints.
  *
- * A function that fails sets the error once, with the most specific words it has
- * (which member, which layer, which limit); callers may prepend context with
- * err_prefix().  Codes are ordered like libarchive's: every failure is < 0.
+ * The contract, for every function that takes a `struct err *e` and returns int:
+ * - it returns IMGSTAT_OK (0), or a negative IMGSTAT_E* code after setting *e, code and
+ *   message together, with the most specific words it has (which member, which layer,
+ *   which limit).  A negative return with *e untouched is a bug.
+ * - Where "not found" is an answer rather than a failure, the function says so in its own
+ *   contract (an out parameter set to NULL or -1) and returns IMGSTAT_OK.
+ * - Callers may prepend context with err_prefix(), and return the code they were given,
+ *   never a code read back from an *e that an earlier call may have left set.
+ * Codes are ordered like libarchive's: every failure is < 0.
  */
 #ifndef IMGSTAT_ERR_H
 #define IMGSTAT_ERR_H

@@ -1,0 +1,203 @@
+/*
+ * The public API (include/imgstat.h): open the input, list its images, choose one,
+ * merge its layers (scanner/pipeline.c), and answer questions about the result.
+ */
+#include <archive.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <cjson/cJSON.h>
+#include <xxhash.h>
+
+#include "err.h"
+#include "decode.h"
+#include "digest.h"
+#include "pipeline.h"
+#include "imgstat.h"
+#include "plan.h"
+#include "source.h"
+#include "tree.h"
+
+#ifndef IMGSTAT_VERSION
+#define IMGSTAT_VERSION "0.0.0"
+#endif
+
+struct imgstat {
+    struct err err;
+    struct imgstat_options opt;
+    struct source *src;
+    struct arena arena;
+    struct plan plan;
+    struct image *chosen;
+    struct image **distinct; /* IMGSTAT_NO_SELECT: the images imgstat_choose picks from */
+    size_t ndistinct;
+    struct imgstat_image_info info;
+    struct imgstat_layer_info *layers; /* per layer, after imgstat_scan */
+    struct tree *tree;                 /* the final view, after imgstat_scan */
+    char warning[ERR_MSG_MAX];
+    bool has_warning;
+};
+
+static void stream_progress(void *ctx, uint64_t done, uint64_t total, uint64_t entries)
+{
+    const struct imgstat *h = ctx;
+    struct imgstat_progress p = {1, done, total, 0, 0, entries, 0};
+    h->opt.progress(h->opt.progress_ctx, &p);
+}
+
+static uint64_t max_entries(const struct imgstat *h)
+{
+    uint64_t m = h->opt.max_entries ? h->opt.max_entries : IMGSTAT_DEFAULT_MAX_ENTRIES;
+    return m == UINT64_MAX ? 0 : m;
+}
+
+static void choose(struct imgstat *h, struct image *img)
+{
+    h->chosen = img;
+    h->info = (struct imgstat_image_info){img->format, img->id,    img->manifest_digest,
+                                          img->os,     img->arch,  img->variant,
+                                          img->refs,   img->nrefs, img->nlayers};
+    tree_free(h->tree);
+    h->tree = NULL;
+}
+
+int imgstat_check_options(const struct imgstat_options *opt, char *msg, uint64_t cap)
+{
+    struct err e = {0};
+    if (platform_check(opt ? opt->platform : NULL, &e) != IMGSTAT_OK && cap)
+        snprintf(msg, (size_t)cap, "%s", e.msg);
+    return e.code;
+}
+
+int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *opt)
+{
+    struct imgstat *h = calloc(1, sizeof *h);
+    *out = h;
+    if (!h)
+        return IMGSTAT_ENOMEM;
+    if (opt)
+        h->opt = *opt;
+    h->plan.arena = &h->arena;
+    struct err *e = &h->err;
+    if (platform_check(h->opt.platform, e) != IMGSTAT_OK)
+        return e->code;
+    struct src_opts so = {h->opt.max_layer_bytes ? h->opt.max_layer_bytes
+                                                 : IMGSTAT_DEFAULT_MAX_LAYER_BYTES,
+                          (h->opt.flags & IMGSTAT_VERIFY) != 0, max_entries(h),
+                          h->opt.progress ? stream_progress : NULL, h};
+    if (so.max_layer_bytes == UINT64_MAX)
+        so.max_layer_bytes = 0;
+    if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
+        plan_read(h->src, &h->plan, e) != IMGSTAT_OK || plan_merge(&h->plan, e) != IMGSTAT_OK)
+        return e->code;
+    if (h->opt.flags & IMGSTAT_NO_SELECT) {
+        if (!(h->distinct = malloc((h->plan.n ? h->plan.n : 1) * sizeof *h->distinct)))
+            return err_nomem(e);
+        h->ndistinct = plan_distinct(&h->plan, h->distinct);
+        return IMGSTAT_OK;
+    }
+    if (plan_select(&h->plan, h->opt.image, h->opt.platform, &h->chosen, e) != IMGSTAT_OK)
+        return e->code;
+    choose(h, h->chosen);
+    return IMGSTAT_OK;
+}
+
+uint64_t imgstat_count(const imgstat *h)
+{
+    return h ? h->ndistinct : 0;
+}
+
+int imgstat_choose(imgstat *h, uint64_t i)
+{
+    if (!h || i >= h->ndistinct)
+        return IMGSTAT_EUSAGE;
+    choose(h, h->distinct[i]);
+    return IMGSTAT_OK;
+}
+
+int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
+{
+    if (!h || !h->chosen)
+        return h ? (h->err.code ? h->err.code : IMGSTAT_EUSAGE) : IMGSTAT_EUSAGE;
+    const struct image *img = h->chosen;
+    tree_free(h->tree);
+    free(h->layers);
+    struct tree *t = h->tree = tree_new(h->opt.flags);
+    h->layers = calloc(img->nlayers ? img->nlayers : 1, sizeof *h->layers);
+    if (!t || !h->layers)
+        return err_nomem(&h->err);
+    tree_set_max_entries(t, max_entries(h));
+    struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx};
+    int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
+    if (rc == IMGSTAT_OK) {
+        tree_totals(t, totals);
+        const char *w = tree_first_warning(t);
+        if (w) {
+            snprintf(h->warning, sizeof h->warning, "%s", w);
+            h->has_warning = true;
+        }
+    }
+    return rc;
+}
+
+const struct imgstat_image_info *imgstat_image(const imgstat *h)
+{
+    return h && h->chosen ? &h->info : NULL;
+}
+
+const struct imgstat_layer_info *imgstat_layer(const imgstat *h, uint64_t i)
+{
+    return h && h->layers && h->tree && i < h->chosen->nlayers ? &h->layers[i] : NULL;
+}
+
+int imgstat_files(imgstat *h, imgstat_file_fn fn, void *ctx)
+{
+    if (!h || !h->tree)
+        return IMGSTAT_EUSAGE;
+    return tree_files(h->tree, fn, ctx);
+}
+
+const char *imgstat_errmsg(const imgstat *h)
+{
+    return h ? h->err.msg : "out of memory";
+}
+
+const char *imgstat_warning(const imgstat *h)
+{
+    return h && h->has_warning ? h->warning : NULL;
+}
+
+void imgstat_close(imgstat *h)
+{
+    if (!h)
+        return;
+    src_close(h->src);
+    tree_free(h->tree);
+    free(h->layers);
+    free(h->distinct);
+    plan_free(&h->plan);
+    arena_free(&h->arena);
+    free(h);
+}
+
+static char version_text[512];
+
+static void version_fill(void)
+{
+    unsigned x = XXH_versionNumber();
+    snprintf(version_text, sizeof version_text,
+             "imgstat %s\n%s\nzlib %s\ncJSON %s\nxxHash %u.%u.%u\ngzip layers: %s", IMGSTAT_VERSION,
+             archive_version_details(), zlibVersion(), cJSON_Version(), x / 10000, x / 100 % 100,
+             x % 100, dec_gzip_name());
+}
+
+const char *imgstat_version(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, version_fill); /* the server asks from many threads */
+    return version_text;
+}
