@@ -28,7 +28,10 @@ static int dsave_config(struct source *s, struct plan *p, struct image *img, con
     cJSON *cfg = NULL;
     const unsigned char *buf;
     size_t len;
-    if (!src_exists(s, name))
+    const struct member *m = NULL;
+    if (src_find(s, name, &m, &ce) != IMGSTAT_OK)
+        ;
+    else if (!m)
         err_set(&ce, IMGSTAT_EINPUT, "config %s is missing from the archive", name);
     else if (src_read(s, name, SRC_JSON_MAX, &buf, &len, &ce) != IMGSTAT_OK ||
              (s->opts.verify && img->id &&

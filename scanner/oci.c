@@ -123,7 +123,10 @@ static int desc_json(struct oci_walk *w, const cJSON *desc, const char *what, cJ
     *out = NULL;
     if (desc_blob(w, desc, what, &member, &data, &len, e) != IMGSTAT_OK)
         return e->code;
-    if (!data && !src_exists(w->src, member))
+    const struct member *m = NULL;
+    if (!data && src_find(w->src, member, &m, e) != IMGSTAT_OK)
+        return e->code; /* e.g. a blob that is a symlink leading outside the layout */
+    if (!data && !m)
         return IMGSTAT_OK;
     if (!data && src_read(w->src, member, SRC_JSON_MAX, &data, &len, e) != IMGSTAT_OK)
         return e->code;

@@ -4,7 +4,7 @@
 usage: run_cases.py BIN CASES.json [--stdin] [--files] [--detail] [-- EXTRA ARGS...]
 
 Each case runs as `BIN EXTRA [args] INPUT` (and, with --stdin, with the input on
-standard input as `-`).  A case holds "expect" (the two API numbers) or
+standard input as `-`, fed through a real pipe so the one-pass stream reader runs).  A case holds "expect" (the two API numbers) or
 "expect_error" (non-zero exit, one line on stderr naming the input, optionally
 containing "stderr_contains").  With --files, a case's "files" list
 (path TAB size, from outside imgstat) is compared with `imgstat files --limit 0`
@@ -13,20 +13,10 @@ path) with `imgstat --detail`.  Prints one line per failure and `N passed, N fai
 """
 import json
 import os
-import subprocess
 import sys
 
-
-def run(cmd, stdin_path=None, timeout=120):
-    f = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-    try:
-        p = subprocess.run(cmd, stdin=f, capture_output=True, timeout=timeout)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired:
-        return None, "", "timed out after %ds" % timeout
-    finally:
-        if stdin_path:
-            f.close()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import run  # noqa: E402  (feeds --stdin runs through a real pipe)
 
 
 def check(case, code, out, err):

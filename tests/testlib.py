@@ -4,6 +4,7 @@ Every script prints one line per failed check and closes with `N passed, N faile
 """
 import json
 import os
+import subprocess
 import sys
 
 _count = {"passed": 0, "failed": 0}
@@ -31,3 +32,25 @@ def answer(root, inp, args=()):
         if c["input"] == inp and c.get("args", []) == list(args) and "expect" in c:
             return c["expect"]
     raise KeyError(inp)
+
+
+def run(cmd, stdin_path=None, timeout=120, env=None):
+    """Run cmd and return (exit status or None on timeout, stdout, stderr) as text.  With
+    stdin_path the file is fed through a real pipe (`cat FILE | cmd`), never a seekable
+    redirect, so imgstat's one-pass stream reader is what runs."""
+    feeder = None
+    if stdin_path:
+        feeder = subprocess.Popen(["cat", stdin_path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+    try:
+        p = subprocess.run(cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
+                           capture_output=True, timeout=timeout, env=env)
+        return (p.returncode, p.stdout.decode("utf-8", "replace"),
+                p.stderr.decode("utf-8", "replace"))
+    except subprocess.TimeoutExpired:
+        return None, "", "timed out after %ds" % timeout
+    finally:
+        if feeder:
+            feeder.stdout.close()
+            feeder.kill()
+            feeder.wait()
