@@ -24,7 +24,7 @@ int main(int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     if (c.help) {
-        cli_help(stdout);
+        cli_help(stdout, c.cmd);
         return EXIT_OK;
     }
     if (c.version) {
@@ -54,11 +54,11 @@ int main(int argc, char **argv)
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);
-    lrc = c.files_cmd ? report_files(&c, h) : report_stats(stdout, &c, h, &t, NULL);
+    lrc = c.cmd == CMD_FILES ? report_files(&c, h) : report_stats(stdout, &c, h, &t, NULL);
     imgstat_close(h);
     if (lrc != IMGSTAT_OK || fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "imgstat: %s: cannot write the report\n", c.input);
         return EXIT_ERROR;
     }
-    return c.files_cmd ? EXIT_OK : gates(&c, c.input, &t);
+    return c.cmd == CMD_FILES ? EXIT_OK : gates(&c, c.input, &t);
 }

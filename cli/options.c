@@ -1,118 +1,179 @@
 #include "options.h"
 
 #include <errno.h>
-#include <stdint.h>
-#include <stdarg.h>
 #include <getopt.h>
-#include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The most decoder threads -j accepts: more than this only costs memory. */
 #define CLI_MAX_JOBS 256
+/* --top: the largest files kept in memory for --detail. */
+#define CLI_MAX_TOP 100000
 
-enum opt_id {
-    OPT_IMAGE = 1000,
-    OPT_PLATFORM,
-    OPT_JOBS,
-    OPT_LENIENT,
-    OPT_DETAIL,
-    OPT_TOP,
-    OPT_FORMAT,
-    OPT_FILE_NAME,
-    OPT_LIMIT,
-    OPT_OFFSET,
-    OPT_NAMESPACE,
-    OPT_IMAGE_NAME,
-    OPT_TAG_NAME,
-    OPT_IMAGE_ID,
-    OPT_ALL,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS,
-    OPT_MAX_ENTRIES,
-    OPT_VERIFY,
-    OPT_MAX_LAYER_BYTES,
-    OPT_MAX_FILES,
-    OPT_MAX_SIZE,
-    OPT_MAX_WASTED,
-    OPT_MIN_EFF,
-    OPT_HELP,
-    OPT_VERSION
+const struct cli_command cli_commands[CMD_COUNT] = {
+    [CMD_STATS] = {"", "[OPTIONS] IMAGE...",
+                   "Print the file statistics of saved container images, read offline, in the\n"
+                   "JSON of HSS's files-statistics API.",
+                   "  docker save app:1 | imgstat -\n"
+                   "  imgstat --detail --format text --image app:1 images.tar\n"},
+    [CMD_FILES] = {"files", "[OPTIONS] IMAGE",
+                   "List the regular files of an image's final filesystem, in the JSON of\n"
+                   "HSS's image file list API.",
+                   "  imgstat files --file-name .so --limit 0 --format csv ./oci-layout\n"},
 };
 
-struct opt {
+#define F(member) offsetof(struct cli, member)
+#define SCAN (ON(CMD_STATS) | ON(CMD_FILES))
+#define ALL ((1u << CMD_COUNT) - 1)
+
+const struct cli_option cli_options[] = {
+    {"image", 0, "REF", K_STR, F(image), 0, 0, SCAN, "Choose",
+     "the image: NAME:TAG, ref name, image ID (>= 12 hex digits) or manifest digest"},
+    {"image-id", 0, "ID", K_STR, F(image_id), 0, 0, SCAN, "Choose",
+     "choose by image ID, as the API's path parameter"},
+    {"platform", 0, "OS/ARCH[/VARIANT]", K_STR, F(platform), 0, 0, SCAN, "Choose",
+     "choose from a multi-platform index (default: the host's)"},
+    {"namespace", 0, "ORG", K_STR, F(org), 0, 0, SCAN, "Choose",
+     "with --image-name and --tag-name: choose as --image ORG/NAME:TAG"},
+    {"image-name", 0, "NAME", K_STR, F(name), 0, 0, SCAN, "Choose", "the API's image_name"},
+    {"tag-name", 0, "TAG", K_STR, F(tag), 0, 0, SCAN, "Choose", "the API's tag_name"},
+    {"all", 0, NULL, K_FLAG, F(all), 0, 0, ON(CMD_STATS), "Choose",
+     "every image of each IMAGE, one JSON line each"},
+    {"detail", 0, NULL, K_FLAG, F(detail), 0, 0, ON(CMD_STATS), "Report",
+     "add identity, node counts, layers, wasted bytes and the largest files"},
+    {"top", 0, "N", K_UINT, F(top), 0, CLI_MAX_TOP, ON(CMD_STATS), "Report",
+     "with --detail: the N largest files (default 10)"},
+    {"format", 0, "FORMAT", K_ENUM, F(format_name), 0, 0, SCAN, "Report",
+     "json or text; files also csv and jsonl"},
+    {"file-name", 0, "TEXT", K_STR, F(file_name), 0, 0, ON(CMD_FILES), "Report",
+     "only files whose name contains TEXT"},
+    {"limit", 0, "N", K_UINT, F(limit), 0, UINT64_MAX, ON(CMD_FILES), "Report",
+     "N entries (default 10, csv and jsonl all; 0: all)"},
+    {"offset", 0, "N", K_UINT, F(offset), 0, UINT64_MAX, ON(CMD_FILES), "Report",
+     "skip the first N entries"},
+    {"max-files", 0, "N", K_UINT, F(max_files), 0, UINT64_MAX, ON(CMD_STATS), "Gates",
+     "exit 3 when the image has more than N files"},
+    {"max-size", 0, "SIZE", K_SIZE, F(max_size), 0, 0, ON(CMD_STATS), "Gates",
+     "exit 3 when its files hold more than SIZE bytes"},
+    {"max-wasted", 0, "SIZE", K_SIZE, F(max_wasted), 0, 0, ON(CMD_STATS), "Gates",
+     "exit 3 when more than SIZE bytes are wasted"},
+    {"min-efficiency", 0, "R", K_RATIO, F(min_efficiency), 0, 0, ON(CMD_STATS), "Gates",
+     "exit 3 when the efficiency is below R (0 to 1)"},
+    {"jobs", 'j', "N", K_UINT, F(jobs), 1, CLI_MAX_JOBS, SCAN, "Reading",
+     "layers decoded at once (default: online CPUs)"},
+    {"verify", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_VERIFY, 0, SCAN, "Reading",
+     "check every blob against its digest and every layer against its diff_id"},
+    {"lenient", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_LENIENT, 0, SCAN, "Reading",
+     "warn and skip entries that cannot be applied"},
+    {"progress", 0, NULL, K_FLAG, F(progress_on), 0, 0, SCAN, "Reading",
+     "a progress line on stderr (default: on a terminal)"},
+    {"no-progress", 0, NULL, K_FLAG, F(progress_off), 0, 0, SCAN, "Reading", "no progress line"},
+    {"max-layer-bytes", 0, "SIZE", K_SIZE, F(max_layer_bytes), 0, 0, SCAN, "Limits",
+     "stop a layer that expands beyond SIZE (default 1TiB, 0: none)"},
+    {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, SCAN, "Limits",
+     "stop beyond N tar entries (default 20M, 0: none)"},
+    {"help", 'h', NULL, K_ACT, F(help), 0, 0, ALL, "Other", "this help"},
+    {"version", 'V', NULL, K_ACT, F(version), 0, 0, ON(CMD_STATS), "Other",
+     "versions of imgstat and its libraries"},
+};
+const size_t cli_noptions = sizeof cli_options / sizeof *cli_options;
+_Static_assert(sizeof cli_options / sizeof *cli_options <= CLI_MAX_OPTIONS, "CLI_MAX_OPTIONS");
+
+/* --format's words and the commands that take each. */
+static const struct {
     const char *name;
-    int short_name;  /* 0: none */
-    const char *arg; /* NULL: a flag */
-    int id;
-    const char *help;
+    enum out_format fmt;
+    unsigned cmds;
+} formats[] = {
+    {"json", FMT_JSON, SCAN},
+    {"text", FMT_TEXT, SCAN},
+    {"csv", FMT_CSV, ON(CMD_FILES)},
+    {"jsonl", FMT_JSONL, ON(CMD_FILES)},
 };
 
-static const struct opt opts[] = {
-    {"image", 0, "REF", OPT_IMAGE, "NAME:TAG, ref name, image ID (>= 12 hex) or manifest digest"},
-    {"platform", 0, "OS/ARCH[/VAR]", OPT_PLATFORM,
-     "from a multi-platform index (default: the host's)"},
-    {"jobs", 'j', "N", OPT_JOBS, "layers decoded at once (default: online CPUs)"},
-    {"lenient", 0, NULL, OPT_LENIENT, "warn and skip entries that cannot be applied"},
-    {"verify", 0, NULL, OPT_VERIFY, "check every blob's digest and every diff_id"},
-    {"max-layer-bytes", 0, "SIZE", OPT_MAX_LAYER_BYTES,
-     "stop a layer beyond SIZE (default 1TiB, 0: none)"},
-    {"max-entries", 0, "N", OPT_MAX_ENTRIES, "stop beyond N tar entries (default 20M, 0: none)"},
-    {"detail", 0, NULL, OPT_DETAIL, "identity, counts, layers, wasted bytes"},
-    {"top", 0, "N", OPT_TOP, "with --detail: N largest files (default 10)"},
-    {"format", 0, "FMT", OPT_FORMAT, "json, text; files: also csv, jsonl"},
-    {"file-name", 0, "TEXT", OPT_FILE_NAME, "files: names containing TEXT"},
-    {"limit", 0, "N", OPT_LIMIT, "files: N entries (10; csv/jsonl: 0 = all)"},
-    {"offset", 0, "N", OPT_OFFSET, "files: skip N entries"},
-    {"namespace", 0, "ORG", OPT_NAMESPACE,
-     "--image-name NAME --tag-name TAG: as\n"
-     "                               --image ORG/NAME:TAG"},
-    {"image-name", 0, "NAME", OPT_IMAGE_NAME, NULL},
-    {"tag-name", 0, "TAG", OPT_TAG_NAME, NULL},
-    {"image-id", 0, "ID", OPT_IMAGE_ID, "as the API's path parameter"},
-    {"all", 0, NULL, OPT_ALL, "every image of each IMAGE, as JSON Lines"},
-    {"max-files", 0, "N", OPT_MAX_FILES, "exit 3 above N files"},
-    {"max-size", 0, "SIZE", OPT_MAX_SIZE, "exit 3 above SIZE bytes (K, M, G, KiB, MiB, GiB)"},
-    {"max-wasted", 0, "SIZE", OPT_MAX_WASTED, "exit 3 above SIZE wasted bytes"},
-    {"min-efficiency", 0, "R", OPT_MIN_EFF, "exit 3 below efficiency R (0 to 1)"},
-    {"progress", 0, NULL, OPT_PROGRESS, "a progress line on stderr (default: on a terminal)"},
-    {"no-progress", 0, NULL, OPT_NO_PROGRESS, NULL},
-    {"help", 'h', NULL, OPT_HELP, "this help"},
-    {"version", 'V', NULL, OPT_VERSION, "versions of imgstat and its libraries"},
-};
-#define NOPTS (sizeof opts / sizeof *opts)
+/* ---- help ------------------------------------------------------------------------------ */
 
-void cli_help(FILE *f)
+/* The words --format takes in command cmd, joined by sep. */
+static void format_list(enum cli_cmd cmd, const char *sep, char *buf, size_t cap)
 {
-    fputs("Usage: imgstat [OPTIONS] IMAGE [IMAGE...]\n"
-          "       imgstat files [OPTIONS] IMAGE\n"
-          "File statistics of a saved container image, read offline.\n"
-          "IMAGE: a docker-save/oci-archive tarball (plain, gzip, zstd), an OCI layout, or -\n"
-          "Options:\n",
-          f);
-    for (size_t i = 0; i < NOPTS; i++) {
-        if (!opts[i].help)
-            continue; /* described with the option before it */
-        char left[64];
-        bool paired = i + 1 < NOPTS && !opts[i + 1].help;
-        snprintf(left, sizeof left, "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
-                 opts[i].short_name ? opts[i].short_name : ' ', opts[i].short_name ? ", " : " ",
-                 opts[i].name, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-        if (paired && strncmp(opts[i + 1].name, "no-", 3) == 0)
-            snprintf(left, sizeof left, "  --%s, --%s", opts[i].name, opts[i + 1].name);
-        fprintf(f, "  %-28s %s\n", opts[i].short_name ? left : left + 2, opts[i].help);
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof formats / sizeof *formats && n < cap; i++)
+        if (formats[i].cmds & ON(cmd))
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? sep : "", formats[i].name);
+}
+
+/* "--name ARG" or "-j, --jobs N" as --help lists an option (an enum shows its words). */
+static void opt_label(const struct cli_option *o, enum cli_cmd cmd, char *buf, size_t cap)
+{
+    char sh[8] = "", words[64];
+    if (o->short_name)
+        snprintf(sh, sizeof sh, "-%c, ", o->short_name);
+    const char *arg = o->arg;
+    if (o->kind == K_ENUM) {
+        format_list(cmd, "|", words, sizeof words);
+        arg = words;
     }
-    fputs("Exit status (imgstat(1) says more):\n"
-          "  0  success\n"
-          "  1  the image could not be read, chosen or scanned (stderr says why)\n"
-          "  2  usage error\n"
-          "  3  a gate (--max-files, --max-size, --max-wasted, --min-efficiency) failed\n\n"
-          "Examples:\n"
-          "  docker save app:1 | imgstat -\n"
-          "  imgstat --detail --format text --image app:1 images.tar\n"
-          "  imgstat files --file-name .so --limit 0 --format csv ./oci-layout\n",
+    snprintf(buf, cap, "%s--%s%s%s", sh, o->name, arg ? " " : "", arg ? arg : "");
+}
+
+/* One group's options on as many lines as they need, 79 columns wide. */
+static void help_group(FILE *f, enum cli_cmd cmd, const char *group)
+{
+    int col = fprintf(f, "  %-10s", group);
+    bool first = true;
+    for (size_t i = 0; i < cli_noptions; i++) {
+        const struct cli_option *o = &cli_options[i];
+        if (!(o->cmds & ON(cmd)) || strcmp(o->group, group) != 0)
+            continue;
+        char label[96];
+        opt_label(o, cmd, label, sizeof label);
+        int need = (int)strlen(label) + (first ? 1 : 2);
+        if (!first && col + need > 79) {
+            fputs(",\n", f);
+            col = fprintf(f, "%12s", "");
+            need--;
+            first = true;
+        }
+        col += fprintf(f, "%s%s", first ? " " : ", ", label);
+        first = false;
+    }
+    fputc('\n', f);
+}
+
+void cli_help(FILE *f, enum cli_cmd cmd)
+{
+    const struct cli_command *c = &cli_commands[cmd];
+    fprintf(f, "Usage: imgstat %s%s%s\n%s\n", c->name, *c->name ? " " : "", c->usage, c->what);
+    fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI layout\n"
+          "directory, or - for a tarball on standard input.\n\n",
+          f);
+    const char *seen[16];
+    size_t nseen = 0;
+    for (size_t i = 0; i < cli_noptions; i++) {
+        const struct cli_option *o = &cli_options[i];
+        bool known = false;
+        for (size_t k = 0; k < nseen; k++)
+            known |= strcmp(seen[k], o->group) == 0;
+        if (!(o->cmds & ON(cmd)) || known || nseen == 16)
+            continue;
+        seen[nseen++] = o->group;
+        help_group(f, cmd, o->group);
+    }
+    if (cmd == CMD_STATS) {
+        fputs("  Commands   ", f);
+        for (int k = 1; k < CMD_COUNT; k++)
+            fprintf(f, "%s%s", k > 1 ? ", " : "", cli_commands[k].name);
+        fputs(" (imgstat COMMAND --help)\n", f);
+    }
+    fprintf(f, "\nExamples:\n%s", c->examples);
+    fputs("\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
+          "scanned, 2 usage error, 3 a gate failed.  Every option is in imgstat(1).\n",
           f);
 }
+
+/* ---- parsing --------------------------------------------------------------------------- */
 
 __attribute__((format(printf, 1, 2))) static int usage(const char *fmt, ...)
 {
@@ -162,178 +223,215 @@ static int parse_size(const char *s, uint64_t *out)
 }
 
 /* Strict: digits only, no sign, no trailing text, within [lo, hi]. */
-static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     char *end;
     if (!*s || strspn(s, "0123456789") != strlen(s))
         return -1;
     errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
+    unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
 }
 
-int cli_parse(int argc, char **argv, struct cli *c)
+/* Store optarg (or the flag) for row o; a usage error names the option as the table does. */
+static int set_value(struct cli *c, const struct cli_option *o, const char *arg)
 {
-    struct option lopts[NOPTS + 1];
-    char shorts[2 * NOPTS + 2] = ":";
-    size_t ns = 1;
-    memset(lopts, 0, sizeof lopts);
-    for (size_t i = 0; i < NOPTS; i++) {
-        lopts[i] = (struct option){opts[i].name, opts[i].arg ? required_argument : no_argument,
-                                   NULL, opts[i].id};
-        if (opts[i].short_name) {
-            shorts[ns++] = (char)opts[i].short_name;
-            if (opts[i].arg)
+    char *at = (char *)c + o->field;
+    char label[64], *end;
+    if (o->short_name) /* "-j/--jobs", without the placeholder */
+        snprintf(label, sizeof label, "-%c/--%s", o->short_name, o->name);
+    else
+        snprintf(label, sizeof label, "--%s", o->name);
+    switch (o->kind) {
+    case K_FLAG:
+    case K_ACT: *(bool *)at = true; return EXIT_OK;
+    case K_BIT: *(unsigned *)at |= (unsigned)o->lo; return EXIT_OK;
+    case K_STR:
+    case K_ENUM:
+        if (!*arg)
+            return usage("%s: the value is empty", label);
+        *(const char **)at = arg;
+        return EXIT_OK;
+    case K_UINT:
+        if (parse_uint(arg, o->lo, o->hi, (uint64_t *)at) != 0)
+            return o->hi == UINT64_MAX
+                       ? usage("%s '%s': expected a whole number", label, arg)
+                       : usage("%s '%s': expected a whole number from %llu to %llu", label, arg,
+                               (unsigned long long)o->lo, (unsigned long long)o->hi);
+        return EXIT_OK;
+    case K_SIZE:
+        if (parse_size(arg, (uint64_t *)at) != 0)
+            return usage("%s '%s': expected a size such as 500M or 2GiB", label, arg);
+        return EXIT_OK;
+    case K_RATIO:
+        *(double *)at = strtod(arg, &end);
+        if (!*arg || *end || !(*(double *)at >= 0 && *(double *)at <= 1))
+            return usage("%s '%s': expected a ratio from 0 to 1", label, arg);
+        return EXIT_OK;
+    }
+    return EXIT_OK;
+}
+
+bool cli_given(const struct cli *c, const char *name)
+{
+    for (size_t i = 0; i < cli_noptions; i++)
+        if (strcmp(cli_options[i].name, name) == 0)
+            return c->given[i];
+    return false;
+}
+
+/* --format: a word the command takes; the message lists those words. */
+static int set_format(struct cli *c)
+{
+    c->format = FMT_JSON;
+    if (!c->format_name)
+        return EXIT_OK;
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        if ((formats[i].cmds & ON(c->cmd)) && strcmp(c->format_name, formats[i].name) == 0) {
+            c->format = formats[i].fmt;
+            return EXIT_OK;
+        }
+    }
+    char list[128];
+    format_list(c->cmd, ", ", list, sizeof list);
+    return usage("--format '%s': expected one of %s", c->format_name, list);
+}
+
+/* getopt_long's tables from cli_options, for the options of one command. */
+static void getopt_tables(enum cli_cmd cmd, struct option *lopts, char *shorts)
+{
+    size_t nl = 0, ns = 0;
+    shorts[ns++] = ':';
+    for (size_t i = 0; i < cli_noptions; i++) {
+        const struct cli_option *o = &cli_options[i];
+        if (!(o->cmds & ON(cmd)))
+            continue;
+        lopts[nl++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+                                      (int)(1000 + i)};
+        if (o->short_name) {
+            shorts[ns++] = o->short_name;
+            if (o->arg)
                 shorts[ns++] = ':';
         }
     }
+    memset(&lopts[nl], 0, sizeof *lopts);
     shorts[ns] = '\0';
-    memset(c, 0, sizeof *c);
-    c->progress = -1;
-    c->top = 10;
-    c->limit = 10;
-    const char *org = NULL, *name = NULL, *tag = NULL;
-    if (argc > 1 && strcmp(argv[1], "files") == 0) {
-        c->files_cmd = true;
-        argv++;
-        argc--;
-    }
+}
+
+static const struct cli_option *by_short(int ch, enum cli_cmd cmd, size_t *idx)
+{
+    for (size_t i = 0; i < cli_noptions; i++)
+        if (cli_options[i].short_name == ch && (cli_options[i].cmds & ON(cmd)))
+            return &cli_options[*idx = i];
+    return NULL;
+}
+
+/* The options themselves, into c; leaves optind at the first operand. */
+static int parse_options(int argc, char **argv, struct cli *c)
+{
+    struct option lopts[CLI_MAX_OPTIONS + 1];
+    char shorts[2 * CLI_MAX_OPTIONS + 2];
+    getopt_tables(c->cmd, lopts, shorts);
     opterr = 0;
+    optind = 1;
     int ch;
-    unsigned long n;
-    uint64_t u;
-    char *end;
     while ((ch = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
-        switch (ch) {
-        case OPT_IMAGE: c->lib.image = optarg; break;
-        case OPT_PLATFORM: c->lib.platform = optarg; break;
-        case 'j':
-        case OPT_JOBS:
-            if (parse_uint(optarg, 1, CLI_MAX_JOBS, &n) != 0)
-                return usage("-j/--jobs '%s': expected a whole number from 1 to %d", optarg,
-                             CLI_MAX_JOBS);
-            c->lib.jobs = (unsigned)n;
-            c->jobs_set = true;
-            break;
-        case OPT_LENIENT: c->lib.flags |= IMGSTAT_LENIENT; break;
-        case OPT_DETAIL: c->detail = true; break;
-        case OPT_VERIFY: c->lib.flags |= IMGSTAT_VERIFY; break;
-        case OPT_MAX_ENTRIES:
-            if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
-                return usage("--max-entries '%s': expected a whole number", optarg);
-            c->lib.max_entries = n ? n : UINT64_MAX;
-            break;
-        case OPT_MAX_LAYER_BYTES:
-            if (parse_size(optarg, &u) != 0)
-                return usage("--max-layer-bytes '%s': expected a size such as 500M or 2GiB",
-                             optarg);
-            c->lib.max_layer_bytes = u ? u : UINT64_MAX;
-            break;
-        case OPT_TOP:
-            if (parse_uint(optarg, 0, 100000, &n) != 0)
-                return usage("--top '%s': expected a whole number from 0 to 100000", optarg);
-            c->top = n;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "json") == 0)
-                c->format = FMT_JSON;
-            else if (strcmp(optarg, "text") == 0)
-                c->format = FMT_TEXT;
-            else if (strcmp(optarg, "csv") == 0)
-                c->format = FMT_CSV;
-            else if (strcmp(optarg, "jsonl") == 0)
-                c->format = FMT_JSONL;
-            else
-                return usage("--format '%s': expected json, text, csv or jsonl", optarg);
-            break;
-        case OPT_FILE_NAME: c->file_name = optarg; break;
-        case OPT_LIMIT:
-        case OPT_OFFSET:
-            if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
-                return usage("--%s '%s': expected a whole number",
-                             ch == OPT_LIMIT ? "limit" : "offset", optarg);
-            *(ch == OPT_LIMIT ? &c->limit : &c->offset) = n;
-            c->limit_set |= ch == OPT_LIMIT;
-            break;
-        case OPT_NAMESPACE: org = optarg; break;
-        case OPT_IMAGE_NAME: name = optarg; break;
-        case OPT_TAG_NAME: tag = optarg; break;
-        case OPT_IMAGE_ID: c->lib.image = optarg; break;
-        case OPT_ALL: c->all = true; break;
-        case OPT_PROGRESS: c->progress = 1; break;
-        case OPT_NO_PROGRESS: c->progress = 0; break;
-        case OPT_MAX_FILES:
-            if (parse_uint(optarg, 0, ULONG_MAX, &n) != 0)
-                return usage("--max-files '%s': expected a whole number", optarg);
-            c->max_files = n;
-            c->max_files_set = true;
-            break;
-        case OPT_MAX_SIZE:
-        case OPT_MAX_WASTED:
-            if (parse_size(optarg, &u) != 0)
-                return usage("--%s '%s': expected a size such as 500M or 2GiB",
-                             ch == OPT_MAX_SIZE ? "max-size" : "max-wasted", optarg);
-            if (ch == OPT_MAX_SIZE)
-                c->max_size = u, c->max_size_set = true;
-            else
-                c->max_wasted = u, c->max_wasted_set = true;
-            break;
-        case OPT_MIN_EFF:
-            c->min_efficiency = strtod(optarg, &end);
-            if (!*optarg || *end || !(c->min_efficiency >= 0 && c->min_efficiency <= 1))
-                return usage("--min-efficiency '%s': expected a ratio from 0 to 1", optarg);
-            c->min_eff_set = true;
-            break;
-        case 'h':
-        case OPT_HELP: c->help = true; break;
-        case 'V':
-        case OPT_VERSION: c->version = true; break;
-        case ':': return usage("option '%s' needs a value", argv[optind - 1]);
-        default: return usage("unknown option '%s'", argv[optind - 1]);
-        }
+        if (ch == ':')
+            return usage("option '%s' needs a value", argv[optind - 1]);
+        size_t i = 0;
+        const struct cli_option *o =
+            ch >= 1000 ? &cli_options[i = (size_t)ch - 1000] : by_short(ch, c->cmd, &i);
+        if (!o)
+            return usage("unknown option '%s'%s%s", argv[optind - 1],
+                         c->cmd == CMD_STATS ? "" : " for imgstat ",
+                         c->cmd == CMD_STATS ? "" : cli_commands[c->cmd].name);
+        c->given[i] = true;
+        int rc = set_value(c, o, optarg);
+        if (rc != EXIT_OK)
+            return rc;
     }
-    if (c->help || c->version)
-        return EXIT_OK;
-    if (name || tag || org) {
-        if (!name)
+    return EXIT_OK;
+}
+
+/* Combinations the table cannot express, and the library's own view of the options. */
+static int check_combinations(struct cli *c)
+{
+    if (c->name || c->tag || c->org) {
+        if (!c->name)
             return usage("--namespace and --tag-name need --image-name");
-        if (c->lib.image)
+        if (c->image || c->image_id)
             return usage("--image-name cannot be combined with --image or --image-id");
-        snprintf(c->ref, sizeof c->ref, "%s%s%s%s%s", org ? org : "", org ? "/" : "", name,
-                 tag ? ":" : "", tag ? tag : "");
-        c->lib.image = c->ref;
+        snprintf(c->ref, sizeof c->ref, "%s%s%s%s%s", c->org ? c->org : "", c->org ? "/" : "",
+                 c->name, c->tag ? ":" : "", c->tag ? c->tag : "");
+        c->image = c->ref;
     }
-    if (!c->files_cmd && (c->format == FMT_CSV || c->format == FMT_JSONL))
-        return usage("--format csv and jsonl are for 'imgstat files'");
-    if (c->files_cmd &&
-        (c->max_files_set || c->max_size_set || c->max_wasted_set || c->min_eff_set || c->detail))
-        return usage("--detail, --max-* and --min-efficiency are for the statistics report");
-    /* the API pages 10 at a time; the streaming formats list everything unless told */
-    if (c->files_cmd && !c->limit_set && (c->format == FMT_CSV || c->format == FMT_JSONL))
-        c->limit = 0;
+    if (c->image && c->image_id)
+        return usage("--image and --image-id name the image twice: give one");
+    c->lib.image = c->image ? c->image : c->image_id;
+    c->lib.platform = c->platform;
+    c->lib.jobs = (unsigned)c->jobs;
+    c->lib.max_entries =
+        cli_given(c, "max-entries") && !c->max_entries ? UINT64_MAX : c->max_entries;
+    c->lib.max_layer_bytes =
+        cli_given(c, "max-layer-bytes") && !c->max_layer_bytes ? UINT64_MAX : c->max_layer_bytes;
+    c->progress = c->progress_on ? 1 : c->progress_off ? 0 : -1;
+    c->jobs_set = cli_given(c, "jobs");
+    c->max_files_set = cli_given(c, "max-files");
+    c->max_size_set = cli_given(c, "max-size");
+    c->max_wasted_set = cli_given(c, "max-wasted");
+    c->min_eff_set = cli_given(c, "min-efficiency");
+    if (c->all && c->lib.image)
+        return usage("--all cannot be combined with --image or --image-id");
     char why[256];
     if (imgstat_check_options(&c->lib, why, sizeof why) != IMGSTAT_OK)
         return usage("%s", why);
+    return EXIT_OK;
+}
+
+static int take_inputs(int argc, char **argv, struct cli *c)
+{
     if (optind >= argc)
         return usage("no IMAGE given");
     c->inputs = argv + optind;
     c->ninputs = argc - optind;
     c->input = argv[optind];
-    for (int i = 0; i < c->ninputs; i++)
+    int stdin_count = 0;
+    for (int i = 0; i < c->ninputs; i++) {
         if (!*c->inputs[i])
             return usage("IMAGE is an empty string");
-    if (c->files_cmd && (c->ninputs > 1 || c->all))
-        return usage("'imgstat files' lists one image; got %d IMAGEs%s", c->ninputs,
-                     c->all ? " and --all" : "");
-    if (c->all && c->lib.image)
-        return usage("--all cannot be combined with --image or --image-id");
-    int stdin_count = 0;
-    for (int i = 0; i < c->ninputs; i++)
         stdin_count += strcmp(c->inputs[i], "-") == 0;
+    }
     if (stdin_count > 1)
         return usage("standard input ('-') can be read only once");
+    if (c->cmd == CMD_FILES && (c->ninputs > 1 || c->all))
+        return usage("'imgstat files' lists one image; got %d IMAGEs", c->ninputs);
     return EXIT_OK;
+}
+
+int cli_parse(int argc, char **argv, struct cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->top = 10;
+    c->limit = 10;
+    for (int k = 1; k < CMD_COUNT && argc > 1; k++) {
+        if (strcmp(argv[1], cli_commands[k].name) == 0) {
+            c->cmd = (enum cli_cmd)k;
+            argv++;
+            argc--;
+            break;
+        }
+    }
+    int rc = parse_options(argc, argv, c);
+    if (rc != EXIT_OK || c->help || c->version)
+        return rc;
+    if ((rc = set_format(c)) != EXIT_OK || (rc = check_combinations(c)) != EXIT_OK)
+        return rc;
+    /* the API pages 10 at a time; the streaming formats list everything unless told */
+    if (c->cmd == CMD_FILES && !cli_given(c, "limit") &&
+        (c->format == FMT_CSV || c->format == FMT_JSONL))
+        c->limit = 0;
+    return take_inputs(argc, argv, c);
 }

@@ -1,16 +1,23 @@
 /*
- * options: the command line, parsed from one table that also prints --help.
+ * options: the command line of every imgstat command, parsed from one table that also
+ * prints --help and feeds the shell completions and the manual's checks.
+ *
+ * An option row names the commands that accept it, where its value goes in struct cli,
+ * how the value is parsed, and the group --help lists it in.  Parsing is strict (whole
+ * numbers only, sizes with units, formats from a list) and every usage error names the
+ * option as the table spells it.
  */
 #ifndef IMGSTAT_OPTIONS_H
 #define IMGSTAT_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "imgstat.h"
 
-/* Exit statuses; --help and the README list them. */
+/* Exit statuses; --help and the manual list them. */
 enum exit_code {
     EXIT_OK = 0,
     EXIT_ERROR = 1, /* the image could not be read, chosen or scanned */
@@ -18,31 +25,75 @@ enum exit_code {
     EXIT_GATE = 3,  /* a --max-* or --min-* limit was exceeded (the report is still printed) */
 };
 
+/* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
+enum cli_cmd { CMD_STATS, CMD_FILES, CMD_COUNT };
+#define ON(cmd) (1u << (cmd))
+
+struct cli_command {
+    const char *name;  /* as typed; "" for the default command */
+    const char *usage; /* what follows "imgstat NAME" in the usage line */
+    const char *what;  /* one sentence for --help and the manual */
+    const char *examples; /* lines for --help's Examples (the manual has more) */
+};
+extern const struct cli_command cli_commands[CMD_COUNT];
+
 enum out_format { FMT_JSON, FMT_TEXT, FMT_CSV, FMT_JSONL };
 
+/* How an option's value is parsed. */
+enum opt_kind {
+    K_FLAG,  /* no value: sets a bool */
+    K_BIT,   /* no value: ORs `lo` into lib.flags */
+    K_STR,   /* any non-empty text */
+    K_UINT,  /* a whole number in [lo, hi] */
+    K_SIZE,  /* a size: digits with K/M/G (powers of 1000) or KiB/MiB/GiB */
+    K_RATIO, /* a number from 0 to 1 */
+    K_ENUM,  /* one word of a list */
+    K_ACT,   /* no value: --help, --version */
+};
+
+struct cli_option {
+    const char *name; /* long name, without "--" */
+    char short_name;  /* 0: none */
+    const char *arg;  /* the value's placeholder in help, NULL for none */
+    enum opt_kind kind;
+    size_t field;      /* offsetof(struct cli, ...) of the value */
+    uint64_t lo, hi;   /* K_UINT bounds, K_BIT flag */
+    unsigned cmds;     /* ON(CMD_...) of the commands that take it */
+    const char *group; /* the --help line it is listed on */
+    const char *help;  /* one line, for the manual and completions */
+};
+/* Rows of the option table at most (struct cli keeps a flag per row). */
+#define CLI_MAX_OPTIONS 128
+extern const struct cli_option cli_options[];
+extern const size_t cli_noptions;
+
 struct cli {
+    enum cli_cmd cmd;
     struct imgstat_options lib;
     const char *input; /* the first IMAGE */
     char **inputs;     /* every IMAGE */
     int ninputs;
-    bool all; /* --all: every image of each input */
-    bool jobs_set;
-    int progress;   /* 1 --progress, 0 --no-progress, -1 on a terminal */
-    bool files_cmd; /* `imgstat files IMAGE` */
-    bool help, version, detail;
-    enum out_format format;
-    uint64_t top;           /* --top N largest files in --detail */
-    const char *file_name;  /* files: substring filter of the base name */
-    uint64_t limit, offset; /* files: paging (limit 0: all) */
-    bool limit_set;
-    char ref[1024]; /* --namespace/--image-name/--tag-name composed */
-    bool max_files_set, max_size_set, max_wasted_set, min_eff_set;
+    bool given[CLI_MAX_OPTIONS]; /* [i]: cli_options[i] was given */
+    /* values, filled by the table */
+    bool all, detail, help, version, progress_on, progress_off, lenient, verify;
+    const char *image, *image_id, *platform, *file_name, *format_name;
+    const char *org, *name, *tag;
+    uint64_t jobs, max_layer_bytes, max_entries, top, limit, offset;
     uint64_t max_files, max_size, max_wasted;
     double min_efficiency;
+    /* derived after parsing */
+    int progress; /* 1 --progress, 0 --no-progress, -1 on a terminal */
+    bool jobs_set, max_files_set, max_size_set, max_wasted_set, min_eff_set;
+    enum out_format format;
+    char ref[1024]; /* --namespace/--image-name/--tag-name composed */
 };
+
+/* Was the option with this long name given?  (Names a row of the table.) */
+bool cli_given(const struct cli *c, const char *name);
 
 /* Parse argv; on a usage error print one line and a hint to stderr and return EXIT_USAGE. */
 int cli_parse(int argc, char **argv, struct cli *out);
-void cli_help(FILE *f);
+/* --help of command cmd, at most 24 lines. */
+void cli_help(FILE *f, enum cli_cmd cmd);
 
 #endif

@@ -179,14 +179,24 @@ def compare(expect, status, r):
 
 
 LONG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?![\w*-])")
-SHORT = re.compile(r"^\s*(-[A-Za-z]),\s+--", re.M)
+SHORT = re.compile(r"(?<![\w-])(-[A-Za-z]),\s+--")
+COMMANDS = re.compile(r"^\s*Commands\s+(.*?)\s*\(", re.M)
 
 
 def help_options(exe):
+    """Options named by `imgstat --help` and by `imgstat COMMAND --help` of every command
+    its Commands line lists."""
     r = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=TIMEOUT)
     text = r.stdout.decode("utf-8", "replace")
-    return r.returncode, set(LONG.findall(text)) | set(SHORT.findall(text))
+    rc = r.returncode
+    m = COMMANDS.search(text)
+    for cmd in (m.group(1).split(", ") if m else []):
+        r = subprocess.run([exe, cmd, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=TIMEOUT)
+        rc = rc or r.returncode
+        text += r.stdout.decode("utf-8", "replace")
+    return rc, set(LONG.findall(text)) | set(SHORT.findall(text))
 
 
 def man_options(body):
