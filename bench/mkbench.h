@@ -35,10 +35,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 double now_seconds(void);
 
 struct sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    unsigned char buf[64];
-    size_t fill;
+    void *ctx; /* libcrypto's EVP_MD_CTX */
 };
 void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *p, size_t n);
