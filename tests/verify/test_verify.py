@@ -13,7 +13,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -26,9 +25,8 @@ BIN, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 
 
 def run(args, stdin=None):
-    f = open(stdin, "rb") if stdin else subprocess.DEVNULL
-    p = subprocess.run([BIN] + args, stdin=f, capture_output=True, timeout=60)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+    """imgstat ARGS; with stdin, that file through a real pipe (the one-pass reader)."""
+    return testlib.run([BIN] + args, stdin, timeout=60)
 
 
 def check(name, path, answer, word, stdin_too=False):
