@@ -1,37 +1,161 @@
+/*
+ * json: Go's encoding/json, as far as imgstat's documents need it (json.h, docs/rules.md J).
+ *
+ * Two steps.  json_parse() reads the bytes with Go's grammar (RFC 8259 exactly: no BOM, no
+ * bytes after the document, whitespace only space/tab/CR/LF, no raw control bytes in
+ * strings, numbers as RFC 8259 writes them) and builds a cJSON tree with strings as Go
+ * unquotes them (invalid UTF-8 and lone surrogates become U+FFFD).  It is iterative, so a
+ * deep document costs heap, not stack.  Then decode() walks that tree along a Go type and
+ * builds the tree the runtimes' structs would hold.
+ */
 #include "json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 #include "imgstat.h"
 #include "source.h"
 
-int json_parse(const unsigned char *buf, size_t len, const char *what, cJSON **out, struct err *e)
+/* A number whose literal is not an int64 one (a fraction, an exponent, or out of range):
+ * a bit cJSON leaves unused in `type`, so cJSON_IsNumber still holds. */
+#define JSON_NOT_INT64 (1 << 12)
+
+/* ---- the Go types ------------------------------------------------------------------- */
+
+static const struct json_type t_string = {JT_STRING, NULL, NULL};
+static const struct json_type t_int64 = {JT_INT64, NULL, NULL};
+static const struct json_type t_present = {JT_PRESENT, NULL, NULL};
+static const struct json_type t_strings = {JT_SLICE, &t_string, NULL};
+static const struct json_type t_str_map = {JT_MAP, &t_string, NULL};
+
+static const struct json_member platform_fields[] = {
+    {"architecture", &t_string}, {"os", &t_string}, {"variant", &t_string}, {NULL, NULL}};
+static const struct json_type t_platform = {JT_PTR, NULL, platform_fields};
+
+/* image-spec specs-go/v1/descriptor.go */
+static const struct json_member desc_fields[] = {
+    {"mediaType", &t_string},    {"digest", &t_string},
+    {"size", &t_int64},          {"data", &t_string},
+    {"platform", &t_platform},   {"annotations", &t_str_map},
+    {"artifactType", &t_string}, {NULL, NULL}};
+static const struct json_type t_desc = {JT_STRUCT, NULL, desc_fields};
+static const struct json_type t_descs = {JT_SLICE, &t_desc, NULL};
+
+static const struct json_member index_fields[] = {
+    {"schemaVersion", &t_int64}, {"mediaType", &t_string},    {"manifests", &t_descs},
+    {"annotations", &t_str_map}, {"artifactType", &t_string}, {NULL, NULL}};
+const struct json_type json_t_index = {JT_STRUCT, NULL, index_fields};
+
+static const struct json_member manifest_fields[] = {{"schemaVersion", &t_int64},
+                                                     {"mediaType", &t_string},
+                                                     {"config", &t_desc},
+                                                     {"layers", &t_descs},
+                                                     {"annotations", &t_str_map},
+                                                     {"artifactType", &t_string},
+                                                     {NULL, NULL}};
+const struct json_type json_t_manifest = {JT_STRUCT, NULL, manifest_fields};
+
+/* ocispec.Image has RootFS as a struct, moby's image.Image as a pointer: null keeps an
+ * earlier rootfs in one and drops it in the other; no real config writes either. */
+static const struct json_member rootfs_fields[] = {
+    {"type", &t_string}, {"diff_ids", &t_strings}, {NULL, NULL}};
+static const struct json_type t_rootfs = {JT_STRUCT, NULL, rootfs_fields};
+static const struct json_member config_fields[] = {{"architecture", &t_string},
+                                                   {"os", &t_string},
+                                                   {"variant", &t_string},
+                                                   {"rootfs", &t_rootfs},
+                                                   {NULL, NULL}};
+const struct json_type json_t_config = {JT_STRUCT, NULL, config_fields};
+
+/* moby image/tarexport/tarexport.go manifestItem */
+static const struct json_member dsave_fields[] = {
+    {"Config", &t_string}, {"RepoTags", &t_strings}, {"Layers", &t_strings}, {NULL, NULL}};
+static const struct json_type t_dsave_item = {JT_STRUCT, NULL, dsave_fields};
+const struct json_type json_t_dsave = {JT_SLICE, &t_dsave_item, NULL};
+
+const struct json_type json_t_repos = {JT_MAP, &t_str_map, NULL};
+
+/* moby image/tarexport/load.go legacyLoadImage: struct { OS, Parent string } (plus the
+ * platform fields imgstat reports) */
+static const struct json_member v1_fields[] = {{"parent", &t_string},
+                                               {"os", &t_string},
+                                               {"architecture", &t_string},
+                                               {"variant", &t_string},
+                                               {NULL, NULL}};
+const struct json_type json_t_v1 = {JT_STRUCT, NULL, v1_fields};
+
+/* containerd images/mediatypes.go: what a blob is, when its descriptor does not say */
+static const struct json_member sniff_fields[] = {{"mediaType", &t_string},
+                                                  {"config", &t_present},
+                                                  {"layers", &t_present},
+                                                  {"manifests", &t_present},
+                                                  {"fsLayers", &t_present},
+                                                  {"schemaVersion", &t_int64},
+                                                  {NULL, NULL}};
+const struct json_type json_t_sniff = {JT_STRUCT, NULL, sniff_fields};
+
+/* ---- J1: matching keys to fields ------------------------------------------------------ */
+
+/* Go folds a key rune by rune to the smallest rune of its simple case-fold orbit
+ * (encoding/json fold.go, unicode.SimpleFold).  Field names are ASCII, so a key rune can
+ * match only an ASCII letter of either case, U+212A KELVIN SIGN (orbit k K U+212A) or U+017F
+ * LATIN SMALL LETTER LONG S (orbit s S U+017F).  U+0130 and U+0131 fold only to themselves
+ * (unicode tables.go caseOrbit), so they never match 'i'. */
+bool json_key_matches(const char *key, const char *name)
 {
-    /* cJSON stops at CJSON_NESTING_LIMIT (1000) levels: no stack overflow on deep input */
-    *out = cJSON_ParseWithLength((const char *)buf, len);
-    if (!*out)
-        return err_set(e, IMGSTAT_EINPUT, "%s: not valid JSON", what);
-    return IMGSTAT_OK;
+    const unsigned char *k = (const unsigned char *)key, *n = (const unsigned char *)name;
+    if (strcmp(key, name) == 0)
+        return true;
+    for (; *n; n++) {
+        unsigned char want = (unsigned char)(*n >= 'a' && *n <= 'z' ? *n - 32 : *n);
+        if (k[0] < 0x80) {
+            if ((unsigned char)(k[0] >= 'a' && k[0] <= 'z' ? k[0] - 32 : k[0]) != want || !k[0])
+                return false;
+            k++;
+        } else if (k[0] == 0xE2 && k[1] == 0x84 && k[2] == 0xAA && want == 'K') {
+            k += 3;
+        } else if (k[0] == 0xC5 && k[1] == 0xBF && want == 'S') {
+            k += 2;
+        } else {
+            return false;
+        }
+    }
+    return *k == '\0';
 }
 
-int json_load(struct source *s, const char *name, cJSON **out, struct err *e)
+const cJSON *json_field(const cJSON *obj, const char *name)
 {
-    const unsigned char *buf;
-    size_t len;
-    *out = NULL;
-    if (src_read(s, name, SRC_JSON_MAX, &buf, &len, e) != IMGSTAT_OK)
-        return e->code;
-    return json_parse(buf, len, name, out, e);
+    const cJSON *found = NULL, *m;
+    if (!cJSON_IsObject(obj))
+        return NULL;
+    cJSON_ArrayForEach(m, obj)
+    {
+        if (m->string && json_key_matches(m->string, name))
+            found = m; /* the last one read wins */
+    }
+    return found;
 }
 
-const char *json_str(const cJSON *obj, const char *key)
+const char *json_str(const cJSON *obj, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const cJSON *v = json_field(obj, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-const cJSON *json_get_any_case(const cJSON *obj, const char *key)
+const char *json_map_str(const cJSON *map, const char *key)
 {
-    return cJSON_GetObjectItem(obj, key);
+    const cJSON *found = NULL, *m;
+    if (!cJSON_IsObject(map))
+        return NULL;
+    cJSON_ArrayForEach(m, map)
+    {
+        if (m->string && strcmp(m->string, key) == 0)
+            found = m;
+    }
+    return cJSON_IsString(found) ? found->valuestring : NULL;
 }
 
 const char *json_kind(const cJSON *v)
@@ -47,4 +171,602 @@ const char *json_kind(const cJSON *v)
     if (cJSON_IsNumber(v))
         return "a number";
     return "a boolean";
+}
+
+/* ---- J2-J4: Go's grammar ------------------------------------------------------------- */
+
+struct jparse {
+    const unsigned char *p, *end, *start;
+    const char *why; /* the syntax error, or NULL */
+};
+
+static bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void skip_ws(struct jparse *j)
+{
+    while (j->p < j->end && is_ws(*j->p))
+        j->p++;
+}
+
+static int hex4(const unsigned char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = p[i], d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static size_t put_utf8(unsigned char *o, uint32_t r)
+{
+    if (r < 0x80)
+        return o[0] = (unsigned char)r, 1;
+    if (r < 0x800)
+        return o[0] = (unsigned char)(0xC0 | r >> 6), o[1] = (unsigned char)(0x80 | (r & 0x3F)), 2;
+    if (r < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | r >> 12);
+        o[1] = (unsigned char)(0x80 | (r >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (r & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | r >> 18);
+    o[1] = (unsigned char)(0x80 | (r >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (r >> 6 & 0x3F));
+    o[3] = (unsigned char)(0x80 | (r & 0x3F));
+    return 4;
+}
+
+/* Length of the valid UTF-8 sequence at p (Go's utf8.DecodeRune rules: no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0 when the byte at p starts none. */
+static size_t utf8_valid(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n = c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+    if (!n || (size_t)(end - p) < n)
+        return 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* One \uXXXX escape at j->p (after the backslash and 'u'), with a following low surrogate;
+ * a lone surrogate is U+FFFD (Go's unquote). */
+static uint32_t unescape_u(struct jparse *j)
+{
+    int r = hex4(j->p);
+    if (r < 0)
+        return j->why = "bad \\u escape in a string", 0;
+    j->p += 4;
+    if (r < 0xD800 || r > 0xDFFF)
+        return (uint32_t)r;
+    if (r < 0xDC00 && j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') {
+        int r2 = hex4(j->p + 2);
+        if (r2 >= 0xDC00 && r2 <= 0xDFFF) {
+            j->p += 6;
+            return 0x10000 + ((uint32_t)(r - 0xD800) << 10) + (uint32_t)(r2 - 0xDC00);
+        }
+    }
+    return 0xFFFD;
+}
+
+/* A string at j->p (the opening quote), unquoted as Go does; NULL with j->why on error.
+ * A NUL (\u0000) becomes U+FFFD too: C strings cannot hold it, and no field name, digest
+ * or reference imgstat compares can contain either. */
+static char *parse_string(struct jparse *j)
+{
+    const unsigned char *q = ++j->p;
+    while (q < j->end && *q != '"')
+        q += *q == '\\' && q + 1 < j->end ? 2 : 1;
+    if (q >= j->end)
+        return j->why = "unterminated string", NULL;
+    unsigned char *out = cJSON_malloc((size_t)(q - j->p) * 3 + 1), *o = out;
+    if (!out)
+        return j->why = "out of memory", NULL;
+    while (*j->p != '"') {
+        unsigned char c = *j->p;
+        size_t n;
+        if (c < 0x20) {
+            cJSON_free(out);
+            return j->why = "control character in a string", NULL;
+        }
+        if (c == '\\') {
+            const char *esc = strchr("\"\\/bfnrt", j->p[1]);
+            j->p += 2;
+            if (esc && j->p[-1]) {
+                *o++ = (unsigned char)"\"\\/\b\f\n\r\t"[esc - "\"\\/bfnrt"];
+                continue;
+            }
+            uint32_t r = j->p[-1] == 'u' ? unescape_u(j) : (j->why = "bad escape in a string", 0);
+            if (j->why) {
+                cJSON_free(out);
+                return NULL;
+            }
+            o += put_utf8(o, r ? r : 0xFFFD);
+        } else if (c < 0x80) {
+            *o++ = c;
+            j->p++;
+        } else if ((n = utf8_valid(j->p, q))) {
+            memcpy(o, j->p, n);
+            o += n;
+            j->p += n;
+        } else {
+            o += put_utf8(o, 0xFFFD); /* Go: each invalid byte is one U+FFFD */
+            j->p++;
+        }
+    }
+    j->p++;
+    *o = '\0';
+    return (char *)out;
+}
+
+/* A number literal with RFC 8259's grammar; flagged when Go cannot put it in an int64. */
+static cJSON *parse_number(struct jparse *j)
+{
+    const unsigned char *s = j->p;
+    bool neg = *j->p == '-', integer = true, overflow = false;
+    uint64_t v = 0;
+    if (neg)
+        j->p++;
+    if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+        return j->why = "bad number", NULL;
+    if (*j->p == '0' && j->p + 1 < j->end && j->p[1] >= '0' && j->p[1] <= '9')
+        return j->why = "bad number (leading zero)", NULL;
+    for (; j->p < j->end && *j->p >= '0' && *j->p <= '9'; j->p++) {
+        overflow |= v > (UINT64_MAX - 9) / 10;
+        v = v * 10 + (uint64_t)(*j->p - '0');
+    }
+    if (j->p < j->end && *j->p == '.') {
+        integer = false;
+        if (++j->p >= j->end || *j->p < '0' || *j->p > '9')
+            return j->why = "bad number", NULL;
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+            j->p++;
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        integer = false;
+        if (++j->p < j->end && (*j->p == '+' || *j->p == '-'))
+            j->p++;
+        if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+            return j->why = "bad number", NULL;
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+            j->p++;
+    }
+    overflow |= v > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX);
+    double d = 0;
+    if (integer && !overflow)
+        d = neg ? -(double)v : (double)v;
+    else if (j->p - s < 64) {
+        char buf[64];
+        memcpy(buf, s, (size_t)(j->p - s));
+        buf[j->p - s] = '\0';
+        d = strtod(buf, NULL); /* never used: only int64 fields are read */
+    }
+    cJSON *n = cJSON_CreateNumber(d);
+    if (!n)
+        return j->why = "out of memory", NULL;
+    if (!integer || overflow)
+        n->type |= JSON_NOT_INT64;
+    return n;
+}
+
+static cJSON *parse_literal(struct jparse *j)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(words[i]);
+        if ((size_t)(j->end - j->p) >= n && memcmp(j->p, words[i], n) == 0) {
+            j->p += n;
+            cJSON *v = i == 2 ? cJSON_CreateNull() : cJSON_CreateBool(i == 0);
+            return v ? v : (j->why = "out of memory", NULL);
+        }
+    }
+    return j->why = "invalid character", NULL;
+}
+
+/* A scalar, or an empty container to be filled by the caller. */
+static cJSON *parse_scalar(struct jparse *j)
+{
+    if (j->p >= j->end)
+        return j->why = "unexpected end", NULL;
+    unsigned char c = *j->p;
+    cJSON *v;
+    if (c == '{' || c == '[') {
+        j->p++;
+        v = c == '{' ? cJSON_CreateObject() : cJSON_CreateArray();
+        return v ? v : (j->why = "out of memory", NULL);
+    }
+    if (c == '"') {
+        char *s = parse_string(j);
+        if (!s)
+            return NULL;
+        if (!(v = cJSON_CreateNull())) {
+            cJSON_free(s);
+            return j->why = "out of memory", NULL;
+        }
+        v->type = cJSON_String;
+        v->valuestring = s;
+        return v;
+    }
+    if (c == '-' || (c >= '0' && c <= '9'))
+        return parse_number(j);
+    return parse_literal(j);
+}
+
+/* The key and colon before an object member. */
+static char *parse_key(struct jparse *j)
+{
+    skip_ws(j);
+    if (j->p >= j->end || *j->p != '"')
+        return j->why = "expected a string key", NULL;
+    char *k = parse_string(j);
+    if (!k)
+        return NULL;
+    skip_ws(j);
+    if (j->p >= j->end || *j->p != ':') {
+        cJSON_free(k);
+        return j->why = "expected ':' after a key", NULL;
+    }
+    j->p++;
+    return k;
+}
+
+struct jstack {
+    cJSON **v;
+    size_t n;
+};
+
+/* After a value inside containers: ',' or the closing bracket(s).  Returns true when a new
+ * member follows (its key already read into *key for an object). */
+static bool parse_next(struct jparse *j, struct jstack *st, char **key)
+{
+    while (st->n) {
+        cJSON *top = st->v[st->n - 1];
+        skip_ws(j);
+        if (j->p >= j->end)
+            return j->why = "unexpected end", false;
+        char close = cJSON_IsObject(top) ? '}' : ']';
+        if (*j->p == ',') {
+            j->p++;
+            if (cJSON_IsObject(top) && !(*key = parse_key(j)))
+                return false;
+            return true;
+        }
+        if (*j->p != close)
+            return j->why = "expected ',' or a closing bracket", false;
+        j->p++;
+        st->n--;
+    }
+    return false;
+}
+
+/* Parse one value, containers included, iteratively; NULL with j->why on error. */
+static cJSON *parse_document(struct jparse *j, struct jstack *st)
+{
+    cJSON *root = NULL;
+    char *key = NULL;
+    for (;;) {
+        skip_ws(j);
+        cJSON *v = parse_scalar(j);
+        if (!v)
+            break;
+        if (!root)
+            root = v;
+        else {
+            v->string = key;
+            key = NULL;
+            cJSON_AddItemToArray(st->v[st->n - 1], v); /* objects hold members the same way */
+        }
+        bool open = (cJSON_IsObject(v) || cJSON_IsArray(v));
+        if (open) {
+            if (st->n >= JSON_MAX_DEPTH) {
+                j->why = "nested more than 10000 deep (Go's limit)";
+                break;
+            }
+            st->v[st->n++] = v;
+            skip_ws(j);
+            char close = cJSON_IsObject(v) ? '}' : ']';
+            if (j->p < j->end && *j->p == close) {
+                j->p++;
+                st->n--;
+            } else if (cJSON_IsObject(v)) {
+                if (!(key = parse_key(j)))
+                    break;
+                continue;
+            } else {
+                continue;
+            }
+        }
+        if (!parse_next(j, st, &key))
+            break;
+    }
+    cJSON_free(key);
+    if (j->why) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+int json_parse(const unsigned char *buf, size_t len, const char *what, cJSON **out, struct err *e)
+{
+    struct jparse j = {buf, buf + len, buf, NULL};
+    struct jstack st = {malloc(JSON_MAX_DEPTH * sizeof(cJSON *)), 0};
+    *out = NULL;
+    if (!st.v)
+        return err_nomem(e);
+    cJSON *doc = parse_document(&j, &st);
+    free(st.v);
+    if (doc) {
+        skip_ws(&j);
+        if (j.p < j.end) { /* J2: Go refuses anything after the document */
+            cJSON_Delete(doc);
+            j.why = "bytes after the document";
+        }
+    }
+    if (j.why && strcmp(j.why, "out of memory") == 0)
+        return err_nomem(e);
+    if (j.why)
+        return err_set(e, IMGSTAT_EINPUT, "%s: not valid JSON: %s at byte %zu", what, j.why,
+                       (size_t)(j.p - j.start));
+    *out = doc;
+    return IMGSTAT_OK;
+}
+
+/* ---- J1, J5, J6: decoding into a Go type ---------------------------------------------- */
+
+struct jdec {
+    char path[256]; /* where in the document, for messages */
+    const char *what;
+    struct err *e;
+};
+
+static int type_error(struct jdec *d, const cJSON *in, const char *want)
+{
+    if (cJSON_IsNumber(in) && (in->type & JSON_NOT_INT64) && strcmp(want, "an integer") == 0)
+        return err_set(d->e, IMGSTAT_EINPUT,
+                       "%s: %s is a number that is not an int64 (a fraction, an exponent or out of "
+                       "range)",
+                       d->what, d->path[0] ? d->path : "the document");
+    return err_set(d->e, IMGSTAT_EINPUT, "%s: %s is %s, not %s", d->what,
+                   d->path[0] ? d->path : "the document", json_kind(in), want);
+}
+
+static int decode(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot);
+
+/* The value a Go field or element holds before anything is decoded into it. */
+static cJSON *zero_value(const struct json_type *t)
+{
+    switch (t->kind) {
+    case JT_STRING: return cJSON_CreateString("");
+    case JT_INT64: return cJSON_CreateNumber(0);
+    case JT_STRUCT: return cJSON_CreateObject();
+    default: return cJSON_CreateNull();
+    }
+}
+
+/* Append ".name" (or "[i]" when name is NULL) to the path; returns where to cut it back. */
+static size_t path_push(struct jdec *d, const char *name, size_t i)
+{
+    size_t at = strlen(d->path);
+    if (name)
+        snprintf(d->path + at, sizeof d->path - at, "%s%.60s", at ? "." : "", name);
+    else
+        snprintf(d->path + at, sizeof d->path - at, "[%zu]", i);
+    return at;
+}
+
+/* A struct: each member goes to the field its key names (J1), decoded into what an earlier
+ * member put there (J5); unknown members are skipped. */
+static int decode_struct(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+{
+    if (!*slot && !(*slot = cJSON_CreateObject()))
+        return err_nomem(d->e);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, in)
+    {
+        const struct json_member *f = NULL;
+        for (const struct json_member *c = t->fields; c->name && !f; c++)
+            if (strcmp(m->string, c->name) == 0)
+                f = c; /* an exact match first, as Go */
+        for (const struct json_member *c = t->fields; c->name && !f; c++)
+            if (json_key_matches(m->string, c->name))
+                f = c;
+        if (!f)
+            continue;
+        cJSON *cur = cJSON_DetachItemFromObjectCaseSensitive(*slot, f->name);
+        size_t at = path_push(d, f->name, 0);
+        int rc = decode(d, m, f->type, &cur);
+        d->path[at] = '\0';
+        if (cur)
+            cJSON_AddItemToObjectCS(*slot, f->name, cur);
+        if (rc != IMGSTAT_OK)
+            return rc;
+    }
+    return IMGSTAT_OK;
+}
+
+/* A slice: element i is decoded into the earlier slice's element i where there is one, and
+ * the slice ends where the array does (Go's decode.go array()). */
+static int decode_slice(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+{
+    cJSON *old = *slot ? (*slot)->child : NULL, *arr = cJSON_CreateArray();
+    if (*slot) {
+        (*slot)->child = NULL;
+        cJSON_Delete(*slot);
+    }
+    *slot = arr;
+    if (!arr) {
+        cJSON_Delete(old);
+        return err_nomem(d->e);
+    }
+    const cJSON *el;
+    size_t i = 0;
+    int rc = IMGSTAT_OK;
+    cJSON_ArrayForEach(el, in)
+    {
+        cJSON *cur = old;
+        if (old) {
+            old = old->next;
+            cur->next = cur->prev = NULL;
+        }
+        size_t at = path_push(d, NULL, i++);
+        rc = decode(d, el, t->elem, &cur);
+        d->path[at] = '\0';
+        if (!cur && rc == IMGSTAT_OK && !(cur = zero_value(t->elem)))
+            rc = err_nomem(d->e);
+        if (cur)
+            cJSON_AddItemToArray(arr, cur);
+        if (rc != IMGSTAT_OK)
+            break;
+    }
+    if (old)
+        old->prev = NULL;
+    cJSON_Delete(old);
+    return rc;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+    return strcmp(x->string, y->string);
+}
+
+/* Drop all but the last member of each key, in O(n log n): sort by key, and among equal
+ * keys keep the one written last (its position noted in valueint). */
+static int map_dedupe(struct jdec *d, cJSON *obj)
+{
+    size_t n = (size_t)cJSON_GetArraySize(obj), k = 0;
+    if (n < 2)
+        return IMGSTAT_OK;
+    cJSON **v = malloc(n * sizeof *v), *m;
+    if (!v)
+        return err_nomem(d->e);
+    cJSON_ArrayForEach(m, obj) v[k++] = m;
+    for (size_t i = 0; i < n; i++)
+        v[i]->valueint = (int)i; /* maps' members are values: valueint is free */
+    qsort(v, n, sizeof *v, by_key);
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (strcmp(v[i]->string, v[i + 1]->string) != 0)
+            continue;
+        cJSON *older = v[i]->valueint < v[i + 1]->valueint ? v[i] : v[i + 1];
+        cJSON *newer = older == v[i] ? v[i + 1] : v[i];
+        cJSON_Delete(cJSON_DetachItemViaPointer(obj, older));
+        v[i + 1] = newer;
+    }
+    free(v);
+    return IMGSTAT_OK;
+}
+
+/* A map: keys exact, each value decoded fresh, the last of a key kept (J6). */
+static int decode_map(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+{
+    if (!*slot && !(*slot = cJSON_CreateObject()))
+        return err_nomem(d->e);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, in)
+    {
+        cJSON *cur = NULL;
+        size_t at = path_push(d, m->string, 0);
+        int rc = decode(d, m, t->elem, &cur);
+        d->path[at] = '\0';
+        if (!cur && rc == IMGSTAT_OK && !(cur = zero_value(t->elem)))
+            rc = err_nomem(d->e);
+        if (cur)
+            cJSON_AddItemToObject(*slot, m->string, cur);
+        if (rc != IMGSTAT_OK)
+            return rc;
+    }
+    return map_dedupe(d, *slot);
+}
+
+static int decode(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+{
+    if (cJSON_IsNull(in)) { /* J6: null clears pointers, slices and maps, else does nothing */
+        if (t->kind == JT_PTR || t->kind == JT_SLICE || t->kind == JT_MAP ||
+            t->kind == JT_PRESENT) {
+            cJSON_Delete(*slot);
+            *slot = NULL;
+        }
+        return IMGSTAT_OK;
+    }
+    cJSON *v = NULL;
+    switch (t->kind) {
+    case JT_STRING:
+        if (!cJSON_IsString(in))
+            return type_error(d, in, "a string");
+        v = cJSON_CreateString(in->valuestring);
+        break;
+    case JT_INT64:
+        if (!cJSON_IsNumber(in) || (in->type & JSON_NOT_INT64))
+            return type_error(d, in, "an integer");
+        v = cJSON_CreateNumber(in->valuedouble);
+        break;
+    case JT_PRESENT: v = cJSON_CreateTrue(); break;
+    case JT_STRUCT:
+    case JT_PTR:
+        return cJSON_IsObject(in) ? decode_struct(d, in, t, slot) : type_error(d, in, "an object");
+    case JT_SLICE:
+        return cJSON_IsArray(in) ? decode_slice(d, in, t, slot) : type_error(d, in, "an array");
+    case JT_MAP:
+        return cJSON_IsObject(in) ? decode_map(d, in, t, slot) : type_error(d, in, "an object");
+    }
+    if (!v)
+        return err_nomem(d->e);
+    cJSON_Delete(*slot);
+    *slot = v;
+    return IMGSTAT_OK;
+}
+
+int json_decode(const unsigned char *buf, size_t len, const struct json_type *t, const char *what,
+                cJSON **out, struct err *e)
+{
+    cJSON *doc;
+    *out = NULL;
+    if (json_parse(buf, len, what, &doc, e) != IMGSTAT_OK)
+        return e->code;
+    struct jdec d = {.what = what, .e = e};
+    cJSON *v = NULL;
+    int rc = decode(&d, doc, t, &v);
+    cJSON_Delete(doc);
+    if (rc == IMGSTAT_OK && !v &&
+        !(v = t->kind == JT_SLICE ? cJSON_CreateArray() : cJSON_CreateObject()))
+        rc = err_nomem(e); /* null: a nil slice or map, a zero struct */
+    if (rc != IMGSTAT_OK) {
+        cJSON_Delete(v);
+        return rc;
+    }
+    *out = v;
+    return IMGSTAT_OK;
+}
+
+int json_load(struct source *s, const char *name, const struct json_type *t, cJSON **out,
+              struct err *e)
+{
+    const unsigned char *buf;
+    size_t len;
+    *out = NULL;
+    if (src_read(s, name, SRC_JSON_MAX, &buf, &len, e) != IMGSTAT_OK)
+        return e->code;
+    return json_decode(buf, len, t, name, out, e);
 }
