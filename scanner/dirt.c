@@ -84,13 +84,13 @@ static int sha256_of(const unsigned char *buf, size_t len, char *out, struct err
     return IMGSTAT_OK;
 }
 
-/* manifest.json is one image: describe it as an index entry would, for oci.c. */
-static int dirt_image(struct source *s, struct plan *p, const char *digest, const char *mt,
-                      struct err *e)
+/* manifest.json is one image: describe it as an index entry would, for oci.c (which reads
+ * the manifest's own shape, whatever the descriptor's type says). */
+static int dirt_image(struct source *s, struct plan *p, const char *digest, struct err *e)
 {
     cJSON *desc = cJSON_CreateObject();
     if (!desc || !cJSON_AddStringToObject(desc, "digest", digest) ||
-        !cJSON_AddStringToObject(desc, "mediaType", mt ? mt : MT_OCI_MANIFEST)) {
+        !cJSON_AddStringToObject(desc, "mediaType", MT_OCI_MANIFEST)) {
         cJSON_Delete(desc);
         return err_nomem(e);
     }
@@ -123,11 +123,11 @@ static int dirt_list(struct source *s, struct plan *p, struct err *e)
         rc = err_set(e, IMGSTAT_EINPUT,
                      DIRT_MANIFEST ": neither an image manifest nor an index (mediaType %.100s)",
                      mt ? mt : "absent");
-    cJSON_Delete(doc);
+    cJSON_Delete(doc); /* mt pointed into it */
     if (rc != IMGSTAT_OK)
         return rc;
     if (!index)
-        return dirt_image(s, p, digest, mt, e);
+        return dirt_image(s, p, digest, e);
     if (json_decode(buf, len, &json_t_index, DIRT_MANIFEST, &doc, e) != IMGSTAT_OK)
         return e->code;
     rc = oci_walk_index(s, p, "dir", doc, DIRT_MANIFEST, e);
