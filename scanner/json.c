@@ -578,10 +578,20 @@ static size_t path_push(struct jdec *d, const char *name, size_t i)
 
 /* A struct: each member goes to the field its key names (J1), decoded into what an earlier
  * member put there (J5); unknown members are skipped. */
+/* The object a struct or map is decoded into: the one already there, or a new one (a nil
+ * pointer or map, held as null, is allocated as Go allocates it). */
+static int object_slot(struct jdec *d, cJSON **slot)
+{
+    if (*slot && cJSON_IsObject(*slot))
+        return IMGSTAT_OK;
+    cJSON_Delete(*slot);
+    return (*slot = cJSON_CreateObject()) ? IMGSTAT_OK : err_nomem(d->e);
+}
+
 static int decode_struct(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
 {
-    if (!*slot && !(*slot = cJSON_CreateObject()))
-        return err_nomem(d->e);
+    if (object_slot(d, slot) != IMGSTAT_OK)
+        return d->e->code;
     const cJSON *m;
     cJSON_ArrayForEach(m, in)
     {
@@ -681,8 +691,8 @@ static int map_dedupe(struct jdec *d, cJSON *obj)
 /* A map: keys exact, each value decoded fresh, the last of a key kept (J6). */
 static int decode_map(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
 {
-    if (!*slot && !(*slot = cJSON_CreateObject()))
-        return err_nomem(d->e);
+    if (object_slot(d, slot) != IMGSTAT_OK)
+        return d->e->code;
     const cJSON *m;
     cJSON_ArrayForEach(m, in)
     {
