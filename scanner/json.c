@@ -552,7 +552,21 @@ static int type_error(struct jdec *d, const cJSON *in, const char *want)
                    d->path[0] ? d->path : "the document", json_kind(in), want);
 }
 
-static int decode(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot);
+static int decode(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **slot);
+
+/* The next child of a parsed container, unlinked: decoding consumes the parsed tree as it
+ * builds the decoded one, so a document is held about once, not twice. */
+static cJSON *take_child(cJSON *in)
+{
+    cJSON *c = in->child;
+    if (c) {
+        in->child = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        c->next = c->prev = NULL;
+    }
+    return c;
+}
 
 /* The value a Go field or element holds before anything is decoded into it. */
 static cJSON *zero_value(const struct json_type *t)
@@ -588,13 +602,11 @@ static int object_slot(struct jdec *d, cJSON **slot)
     return (*slot = cJSON_CreateObject()) ? IMGSTAT_OK : err_nomem(d->e);
 }
 
-static int decode_struct(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+static int decode_struct(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **slot)
 {
     if (object_slot(d, slot) != IMGSTAT_OK)
         return d->e->code;
-    const cJSON *m;
-    cJSON_ArrayForEach(m, in)
-    {
+    for (cJSON *m; (m = take_child(in)); cJSON_Delete(m)) {
         const struct json_member *f = NULL;
         for (const struct json_member *c = t->fields; c->name && !f; c++)
             if (strcmp(m->string, c->name) == 0)
@@ -610,15 +622,17 @@ static int decode_struct(struct jdec *d, const cJSON *in, const struct json_type
         d->path[at] = '\0';
         if (cur)
             cJSON_AddItemToObjectCS(*slot, f->name, cur);
-        if (rc != IMGSTAT_OK)
+        if (rc != IMGSTAT_OK) {
+            cJSON_Delete(m);
             return rc;
+        }
     }
     return IMGSTAT_OK;
 }
 
 /* A slice: element i is decoded into the earlier slice's element i where there is one, and
  * the slice ends where the array does (Go's decode.go array()). */
-static int decode_slice(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+static int decode_slice(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **slot)
 {
     cJSON *old = *slot ? (*slot)->child : NULL, *arr = cJSON_CreateArray();
     if (*slot) {
@@ -630,11 +644,9 @@ static int decode_slice(struct jdec *d, const cJSON *in, const struct json_type 
         cJSON_Delete(old);
         return err_nomem(d->e);
     }
-    const cJSON *el;
     size_t i = 0;
     int rc = IMGSTAT_OK;
-    cJSON_ArrayForEach(el, in)
-    {
+    for (cJSON *el; (el = take_child(in)); cJSON_Delete(el)) {
         cJSON *cur = old;
         if (old) {
             old = old->next;
@@ -647,8 +659,10 @@ static int decode_slice(struct jdec *d, const cJSON *in, const struct json_type 
             rc = err_nomem(d->e);
         if (cur)
             cJSON_AddItemToArray(arr, cur);
-        if (rc != IMGSTAT_OK)
+        if (rc != IMGSTAT_OK) {
+            cJSON_Delete(el);
             break;
+        }
     }
     if (old)
         old->prev = NULL;
@@ -689,13 +703,11 @@ static int map_dedupe(struct jdec *d, cJSON *obj)
 }
 
 /* A map: keys exact, each value decoded fresh, the last of a key kept (J6). */
-static int decode_map(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+static int decode_map(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **slot)
 {
     if (object_slot(d, slot) != IMGSTAT_OK)
         return d->e->code;
-    const cJSON *m;
-    cJSON_ArrayForEach(m, in)
-    {
+    for (cJSON *m; (m = take_child(in)); cJSON_Delete(m)) {
         cJSON *cur = NULL;
         size_t at = path_push(d, m->string, 0);
         int rc = decode(d, m, t->elem, &cur);
@@ -704,13 +716,15 @@ static int decode_map(struct jdec *d, const cJSON *in, const struct json_type *t
             rc = err_nomem(d->e);
         if (cur)
             cJSON_AddItemToObject(*slot, m->string, cur);
-        if (rc != IMGSTAT_OK)
+        if (rc != IMGSTAT_OK) {
+            cJSON_Delete(m);
             return rc;
+        }
     }
     return map_dedupe(d, *slot);
 }
 
-static int decode(struct jdec *d, const cJSON *in, const struct json_type *t, cJSON **slot)
+static int decode(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **slot)
 {
     if (cJSON_IsNull(in)) { /* J6: null clears pointers, slices and maps, else does nothing */
         if (t->kind == JT_PTR || t->kind == JT_SLICE || t->kind == JT_MAP ||
@@ -725,7 +739,11 @@ static int decode(struct jdec *d, const cJSON *in, const struct json_type *t, cJ
     case JT_STRING:
         if (!cJSON_IsString(in))
             return type_error(d, in, "a string");
-        v = cJSON_CreateString(in->valuestring);
+        if ((v = cJSON_CreateNull())) { /* the parsed string moves over: no copy */
+            v->type = cJSON_String;
+            v->valuestring = in->valuestring;
+            in->valuestring = NULL;
+        }
         break;
     case JT_INT64:
         if (!cJSON_IsNumber(in) || (in->type & JSON_NOT_INT64))

@@ -336,6 +336,12 @@ static const char *sniff_type(struct oci_walk *w, const cJSON *desc, struct err 
 {
     cJSON *blob = NULL;
     struct err se = {0};
+    const char *member;
+    const unsigned char *data;
+    size_t len;
+    /* a malformed descriptor is an error whatever its type; what its blob holds is not */
+    if (desc_blob(w, desc, "descriptor", true, &member, &data, &len, e) != IMGSTAT_OK)
+        return NULL;
     w->sniffing = true; /* read as it is: --verify checks it when it is read for real */
     int rc = desc_json(w, desc, "descriptor", &json_t_sniff, &blob, &se);
     w->sniffing = false;
