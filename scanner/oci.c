@@ -208,9 +208,10 @@ static int oci_layers(struct oci_walk *w, struct image *img, const cJSON *layers
     return IMGSTAT_OK;
 }
 
-/* F8: a config whose diff_ids do not match the layers one to one.  containerd and umoci
- * refuse it; imgstat scans the manifest's layers, with a warning, and --verify (which
- * checks every layer against its diff_id) makes it an error. */
+/* F8: a config whose diff_ids do not match the layers one to one.  containerd refuses it
+ * (umoci 0.4.7 ignores extra diff_ids and panics on too few); imgstat scans the manifest's
+ * layers with a warning, and --verify (which checks each layer against its diff_id) makes
+ * it an error. */
 static int oci_diff_ids(struct oci_walk *w, struct image *img, const cJSON *cfg, struct err *e)
 {
     size_t count;
