@@ -22,6 +22,9 @@ struct source;
 
 /* Nesting Go's scanner accepts (encoding/json scanner.go maxNestingDepth). */
 #define JSON_MAX_DEPTH 10000
+/* Set in a parsed number's `type` when its literal is not an int64 one (a fraction, an
+ * exponent, out of range): a bit cJSON leaves unused, so cJSON_IsNumber still holds. */
+#define JSON_NOT_INT64 (1 << 12)
 
 /* The Go kinds a document's fields have (only those imgstat reads are described). */
 enum json_go {
