@@ -119,6 +119,20 @@ int imgstat_choose(imgstat *h, uint64_t i)
     return IMGSTAT_OK;
 }
 
+/* Keep the first warning of a scan; a plan-level one is counted in the totals (the tree
+ * counts its own). */
+static void keep_warning(struct imgstat *h, const char *w, struct imgstat_totals *count_in)
+{
+    if (!w)
+        return;
+    if (count_in)
+        count_in->warnings++;
+    if (h->has_warning)
+        return;
+    snprintf(h->warning, sizeof h->warning, "%s", w);
+    h->has_warning = true;
+}
+
 int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
 {
     if (!h || !h->chosen)
@@ -126,20 +140,22 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
     const struct image *img = h->chosen;
     tree_free(h->tree);
     free(h->layers);
+    h->has_warning = false; /* each scan reports its own */
     struct tree *t = h->tree = tree_new(h->opt.flags);
     h->layers = calloc(img->nlayers ? img->nlayers : 1, sizeof *h->layers);
     if (!t || !h->layers)
         return err_nomem(&h->err);
     tree_set_max_entries(t, max_entries(h));
+    /* F8: what the plan only warns about, --verify refuses before any work */
+    if (img->warning && (h->opt.flags & IMGSTAT_VERIFY))
+        return err_set(&h->err, IMGSTAT_EINPUT, "%s (--verify checks each layer's diff_id)",
+                       img->warning);
     struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx};
     int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
     if (rc == IMGSTAT_OK) {
         tree_totals(t, totals);
-        const char *w = tree_first_warning(t);
-        if (w) {
-            snprintf(h->warning, sizeof h->warning, "%s", w);
-            h->has_warning = true;
-        }
+        keep_warning(h, img->warning, totals); /* the plan's first: it was found first */
+        keep_warning(h, tree_first_warning(t), NULL);
     }
     return rc;
 }

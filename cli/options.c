@@ -147,7 +147,7 @@ void cli_help(FILE *f, enum cli_cmd cmd)
     const struct cli_command *c = &cli_commands[cmd];
     fprintf(f, "Usage: imgstat %s%s%s\n%s\n", c->name, *c->name ? " " : "", c->usage, c->what);
     fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI layout\n"
-          "directory, or - for a tarball on standard input.\n\n",
+          "or containers dir: directory (skopeo, podman) or its tarball, or - for stdin.\n\n",
           f);
     const char *seen[16];
     size_t nseen = 0;

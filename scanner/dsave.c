@@ -27,7 +27,7 @@ static int dsave_config(struct source *s, struct plan *p, struct image *img, con
     struct err ce = {0};
     cJSON *cfg = NULL;
     const unsigned char *buf;
-    size_t len;
+    size_t len, count;
     const struct member *m = NULL;
     if (src_find(s, name, &m, &ce) != IMGSTAT_OK)
         ;
@@ -36,19 +36,14 @@ static int dsave_config(struct source *s, struct plan *p, struct image *img, con
     else if (src_read(s, name, SRC_JSON_MAX, &buf, &len, &ce) != IMGSTAT_OK ||
              (s->opts.verify && img->id &&
               digest_check(buf, len, img->id, name, &ce) != IMGSTAT_OK) ||
-             json_parse(buf, len, name, &cfg, &ce) != IMGSTAT_OK)
+             json_decode(buf, len, &json_t_config, name, &cfg, &ce) != IMGSTAT_OK)
         ;
-    else if (!cJSON_IsObject(cfg))
-        err_set(&ce, IMGSTAT_EINPUT, "%s: expected a JSON object, got %s", name, json_kind(cfg));
-    else if (plan_set_platform(p->arena, img, cfg, &ce) == IMGSTAT_OK) {
-        plan_diff_ids(p->arena, img, cfg);
-        const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(cfg, "rootfs");
-        const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
-        if (cJSON_IsArray(ids) && (size_t)cJSON_GetArraySize(ids) != img->nlayers)
-            err_set(&ce, IMGSTAT_EINPUT,
-                    "%s: config lists %d diff_ids but manifest.json lists %zu layers", name,
-                    cJSON_GetArraySize(ids), img->nlayers);
-    }
+    else if (plan_set_platform(p->arena, img, cfg, &ce) == IMGSTAT_OK &&
+             plan_diff_ids(p->arena, img, cfg, &count, &ce) == IMGSTAT_OK && count != img->nlayers)
+        /* moby load.go: "invalid manifest, layers length mismatch"; none counts as 0 (J6) */
+        err_set(&ce, IMGSTAT_EINPUT,
+                "%s: config lists %zu diff_ids but manifest.json lists %zu layers", name, count,
+                img->nlayers);
     cJSON_Delete(cfg);
     if (ce.code == IMGSTAT_ENOMEM || ce.code == IMGSTAT_ESYS)
         return err_set(e, ce.code, "%s", ce.msg);
@@ -61,20 +56,12 @@ static int dsave_item(struct source *s, struct plan *p, const cJSON *item, int i
 {
     char what[64];
     snprintf(what, sizeof what, DSAVE_MANIFEST " item %d", idx);
-    if (!cJSON_IsObject(item))
-        return err_set(e, IMGSTAT_EINPUT, "%s: expected an object, got %s", what, json_kind(item));
-    const cJSON *config = json_get_any_case(item, "Config");
-    const cJSON *layers = json_get_any_case(item, "Layers");
-    const cJSON *tags = json_get_any_case(item, "RepoTags");
-    if (!cJSON_IsString(config))
-        return err_set(e, IMGSTAT_EINPUT, "%s: \"Config\" is %s, not a string", what,
-                       json_kind(config));
-    if (!cJSON_IsArray(layers))
-        return err_set(e, IMGSTAT_EINPUT, "%s: \"Layers\" is %s, not an array", what,
-                       json_kind(layers));
-    if (tags && !cJSON_IsNull(tags) && !cJSON_IsArray(tags))
-        return err_set(e, IMGSTAT_EINPUT, "%s: \"RepoTags\" is %s, not an array", what,
-                       json_kind(tags));
+    /* json_t_dsave gave every field its Go type; an absent or null Layers is none (J6) */
+    const cJSON *config = json_field(item, "Config");
+    const cJSON *layers = json_field(item, "Layers");
+    const cJSON *tags = json_field(item, "RepoTags");
+    if (!config || !*config->valuestring) /* moby: reading "" fails, the directory itself */
+        return err_set(e, IMGSTAT_EINPUT, "%s: no \"Config\"", what);
     int n = cJSON_GetArraySize(layers);
     if (n > PLAN_MAX_LAYERS)
         return err_set(e, IMGSTAT_ELIMIT, "%s: %d layers, more than %d (PLAN_MAX_LAYERS)", what, n,
@@ -90,9 +77,6 @@ static int dsave_item(struct source *s, struct plan *p, const cJSON *item, int i
     const cJSON *l;
     cJSON_ArrayForEach(l, layers)
     {
-        if (!cJSON_IsString(l))
-            return err_set(e, IMGSTAT_EINPUT, "%s: layer %zu is %s, not a string", what,
-                           img->nlayers + 1, json_kind(l));
         struct layer_ref *ref = &img->layers[img->nlayers++];
         if (plan_member_name(p->arena, l->valuestring, what, &ref->member, e) != IMGSTAT_OK)
             return e->code;
@@ -101,9 +85,6 @@ static int dsave_item(struct source *s, struct plan *p, const cJSON *item, int i
     const cJSON *t;
     cJSON_ArrayForEach(t, tags)
     {
-        if (!cJSON_IsString(t))
-            return err_set(e, IMGSTAT_EINPUT, "%s: a RepoTags entry is %s, not a string", what,
-                           json_kind(t));
         if (plan_add_ref(p, img, t->valuestring, e) != IMGSTAT_OK)
             return e->code;
     }
@@ -117,19 +98,14 @@ static int dsave_item(struct source *s, struct plan *p, const cJSON *item, int i
 static int dsave_list(struct source *s, struct plan *p, struct err *e)
 {
     cJSON *root;
-    if (json_load(s, DSAVE_MANIFEST, &root, e) != IMGSTAT_OK)
+    if (json_load(s, DSAVE_MANIFEST, &json_t_dsave, &root, e) != IMGSTAT_OK)
         return e->code;
     int rc = IMGSTAT_OK, idx = 0;
-    if (!cJSON_IsArray(root)) {
-        rc = err_set(e, IMGSTAT_EINPUT, DSAVE_MANIFEST ": expected a JSON array, got %s",
-                     json_kind(root));
-    } else {
-        const cJSON *item;
-        cJSON_ArrayForEach(item, root)
-        {
-            if ((rc = dsave_item(s, p, item, ++idx, e)) != IMGSTAT_OK)
-                break;
-        }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root)
+    {
+        if ((rc = dsave_item(s, p, item, ++idx, e)) != IMGSTAT_OK)
+            break;
     }
     cJSON_Delete(root);
     return rc;

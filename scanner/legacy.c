@@ -42,12 +42,9 @@ static int legacy_chain(struct source *s, struct plan *p, struct image *img, con
             return err_nomem(e);
         snprintf(name, sizeof name, "%s/json", id);
         cJSON *j;
-        if ((rc = json_load(s, name, &j, e)) != IMGSTAT_OK)
+        if ((rc = json_load(s, name, &json_t_v1, &j, e)) != IMGSTAT_OK)
             return rc;
-        if (!cJSON_IsObject(j))
-            rc = err_set(e, IMGSTAT_EINPUT, "%s: expected a JSON object, got %s", name,
-                         json_kind(j));
-        if (n == 1 && rc == IMGSTAT_OK)
+        if (n == 1)
             rc = plan_set_platform(p->arena, img, j, e);
         const char *parent = json_str(j, "parent");
         id = parent && *parent ? arena_strdup(p->arena, parent) : NULL;
@@ -69,26 +66,15 @@ static int legacy_chain(struct source *s, struct plan *p, struct image *img, con
 
 static int legacy_list(struct source *s, struct plan *p, struct err *e)
 {
-    cJSON *repos;
-    if (json_load(s, "repositories", &repos, e) != IMGSTAT_OK)
+    cJSON *repos; /* map[string]map[string]string: keys exact, the last duplicate wins (J6) */
+    if (json_load(s, "repositories", &json_t_repos, &repos, e) != IMGSTAT_OK)
         return e->code;
     int rc = IMGSTAT_OK;
-    if (!cJSON_IsObject(repos)) {
-        rc = err_set(e, IMGSTAT_EINPUT, "repositories: expected a JSON object, got %s",
-                     json_kind(repos));
-        cJSON_Delete(repos);
-        return rc;
-    }
     const cJSON *repo, *tag;
     cJSON_ArrayForEach(repo, repos)
     {
         cJSON_ArrayForEach(tag, repo)
         {
-            if (!cJSON_IsString(tag)) {
-                rc = err_set(e, IMGSTAT_EINPUT, "repositories: %s:%s is %s, not a layer id",
-                             repo->string, tag->string, json_kind(tag));
-                break;
-            }
             struct image *img = NULL;
             for (size_t i = 0; i < p->n && !img; i++)
                 if (strcmp(p->v[i].id, tag->valuestring) == 0)

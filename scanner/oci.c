@@ -35,6 +35,9 @@
 struct oci_walk {
     struct source *src;
     struct plan *plan;
+    const char *format;     /* "oci", or "dir" for the containers dir transport (dirt.c) */
+    const char *top_digest; /* dir: the digest of manifest.json, which holds that manifest */
+    bool sniffing;          /* reading a blob only to learn its type: no --verify */
     const char *stack[OCI_MAX_DEPTH + 1]; /* digests of the indexes being walked: cycles */
     int depth;
 };
@@ -87,9 +90,23 @@ static unsigned char *b64_decode(struct arena *a, const char *in, size_t *out_le
     return out;
 }
 
-/* Where a descriptor's blob is: inline data, or blobs/ALG/ENCODED. */
-static int desc_blob(struct oci_walk *w, const cJSON *desc, const char *what, const char **member,
-                     const unsigned char **data, size_t *len, struct err *e)
+/* The member holding a blob: blobs/ALG/ENCODED in a layout; in a dir transport directory
+ * ENCODED, or ENCODED.manifest.json for a manifest an index lists (containers/image
+ * directory_transport.go; F7). */
+static int blob_member(struct oci_walk *w, const char *digest, bool manifest, char *path,
+                       size_t cap)
+{
+    const char *colon = strchr(digest, ':');
+    if (strcmp(w->format, "dir") != 0)
+        return snprintf(path, cap, "blobs/%.*s/%s", (int)(colon - digest), digest, colon + 1);
+    if (w->top_digest && strcmp(digest, w->top_digest) == 0)
+        return snprintf(path, cap, "manifest.json");
+    return snprintf(path, cap, "%s%s", colon + 1, manifest ? ".manifest.json" : "");
+}
+
+/* Where a descriptor's blob is: inline data, or the member blob_member() names. */
+static int desc_blob(struct oci_walk *w, const cJSON *desc, const char *what, bool manifest,
+                     const char **member, const unsigned char **data, size_t *len, struct err *e)
 {
     const char *digest = json_str(desc, "digest");
     const char *b64 = json_str(desc, "data");
@@ -104,24 +121,22 @@ static int desc_blob(struct oci_walk *w, const cJSON *desc, const char *what, co
         return IMGSTAT_OK;
     }
     char path[300];
-    const char *colon = strchr(digest, ':');
-    if (snprintf(path, sizeof path, "blobs/%.*s/%s", (int)(colon - digest), digest, colon + 1) >=
-        (int)sizeof path)
+    if (blob_member(w, digest, manifest, path, sizeof path) >= (int)sizeof path)
         return err_set(e, IMGSTAT_EINPUT, "%s: digest '%.80s...' is too long", what, digest);
     if (!(*member = arena_strdup(w->plan->arena, path)))
         return err_nomem(e);
     return IMGSTAT_OK;
 }
 
-/* Parse a descriptor's blob as JSON; *out NULL (no error) when the blob is absent. */
-static int desc_json(struct oci_walk *w, const cJSON *desc, const char *what, cJSON **out,
-                     struct err *e)
+/* Decode a descriptor's blob as the Go type t; *out NULL (no error) when the blob is absent. */
+static int desc_json(struct oci_walk *w, const cJSON *desc, const char *what,
+                     const struct json_type *t, cJSON **out, struct err *e)
 {
     const char *member;
     const unsigned char *data;
     size_t len;
     *out = NULL;
-    if (desc_blob(w, desc, what, &member, &data, &len, e) != IMGSTAT_OK)
+    if (desc_blob(w, desc, what, t != &json_t_config, &member, &data, &len, e) != IMGSTAT_OK)
         return e->code;
     const struct member *m = NULL;
     if (!data && src_find(w->src, member, &m, e) != IMGSTAT_OK)
@@ -130,16 +145,18 @@ static int desc_json(struct oci_walk *w, const cJSON *desc, const char *what, cJ
         return IMGSTAT_OK;
     if (!data && src_read(w->src, member, SRC_JSON_MAX, &data, &len, e) != IMGSTAT_OK)
         return e->code;
-    if (w->src->opts.verify && digest_check(data, len, json_str(desc, "digest"), what, e))
+    if (w->src->opts.verify && !w->sniffing &&
+        digest_check(data, len, json_str(desc, "digest"), what, e))
         return e->code;
-    return json_parse(data, len, what, out, e);
+    return json_decode(data, len, t, what, out, e);
 }
 
 static int add_refs(struct oci_walk *w, struct image *img, const cJSON *desc,
                     const char *const *inherited, size_t ninherited, struct err *e)
 {
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(desc, "annotations");
-    const char *names[2] = {json_str(ann, ANN_REF_NAME), json_str(ann, ANN_CONTAINERD_NAME)};
+    const cJSON *ann = json_field(desc, "annotations");
+    const char *names[2] = {json_map_str(ann, ANN_REF_NAME),
+                            json_map_str(ann, ANN_CONTAINERD_NAME)};
     for (size_t i = 0; i < ninherited; i++)
         if (plan_add_ref(w->plan, img, inherited[i], e) != IMGSTAT_OK)
             return e->code;
@@ -180,14 +197,33 @@ static int oci_layers(struct oci_walk *w, struct image *img, const cJSON *layers
         if (!cJSON_IsObject(d))
             return err_set(e, IMGSTAT_EINPUT, "%s: expected a descriptor object, got %s", what,
                            json_kind(d));
-        if (desc_blob(w, d, what, &l->member, &l->data, &l->data_len, e) != IMGSTAT_OK)
+        if (desc_blob(w, d, what, false, &l->member, &l->data, &l->data_len, e) != IMGSTAT_OK)
             return e->code;
         l->digest = arena_strdup(w->plan->arena, json_str(d, "digest")); /* checked above */
         const char *mt = json_str(d, "mediaType");
         l->media_type = mt ? arena_strdup(w->plan->arena, mt) : NULL;
-        const cJSON *size = cJSON_GetObjectItemCaseSensitive(d, "size");
+        const cJSON *size = json_field(d, "size");
         l->size = cJSON_IsNumber(size) && size->valuedouble > 0 ? (uint64_t)size->valuedouble : 0;
     }
+    return IMGSTAT_OK;
+}
+
+/* F8: a config whose diff_ids do not match the layers one to one.  containerd refuses it
+ * (umoci 0.4.7 ignores extra diff_ids and panics on too few); imgstat scans the manifest's
+ * layers with a warning, and --verify (which checks each layer against its diff_id) makes
+ * it an error. */
+static int oci_diff_ids(struct oci_walk *w, struct image *img, const cJSON *cfg, struct err *e)
+{
+    size_t count;
+    if (plan_diff_ids(w->plan->arena, img, cfg, &count, e) != IMGSTAT_OK)
+        return e->code;
+    if (count == img->nlayers)
+        return IMGSTAT_OK;
+    char buf[256];
+    snprintf(buf, sizeof buf, "config %.80s lists %zu diff_ids for %zu layers", img->id, count,
+             img->nlayers);
+    if (!(img->warning = arena_strdup(w->plan->arena, buf)))
+        return err_nomem(e);
     return IMGSTAT_OK;
 }
 
@@ -195,8 +231,8 @@ static int oci_layers(struct oci_walk *w, struct image *img, const cJSON *layers
 static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *inherited,
                      size_t ninherited, struct err *e)
 {
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(desc, "annotations");
-    const char *reftype = json_str(ann, ANN_DOCKER_REFTYPE);
+    const cJSON *ann = json_field(desc, "annotations");
+    const char *reftype = json_map_str(ann, ANN_DOCKER_REFTYPE);
     if (reftype && strcmp(reftype, "attestation-manifest") == 0)
         return IMGSTAT_OK; /* BuildKit provenance and SBOMs, not a filesystem */
     const char *digest = json_str(desc, "digest");
@@ -208,33 +244,29 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
     struct image *img = plan_add(w->plan, e);
     if (!img)
         return e->code;
-    img->format = "oci";
+    img->format = w->format;
     if (!(img->manifest_digest = arena_strdup(w->plan->arena, digest)))
         return err_nomem(e);
     if (add_refs(w, img, desc, inherited, ninherited, e) != IMGSTAT_OK)
         return e->code;
-    if (plan_set_platform(w->plan->arena, img, cJSON_GetObjectItemCaseSensitive(desc, "platform"),
-                          e) != IMGSTAT_OK)
+    if (plan_set_platform(w->plan->arena, img, json_field(desc, "platform"), e) != IMGSTAT_OK)
         return e->code;
 
     cJSON *man = NULL, *cfg = NULL;
     char what[128];
     snprintf(what, sizeof what, "manifest %.80s", img->manifest_digest);
-    int rc = desc_json(w, desc, what, &man, e);
+    int rc = desc_json(w, desc, what, &json_t_manifest, &man, e);
     if (rc != IMGSTAT_OK || !man) {
         cJSON_Delete(man);
         return rc != IMGSTAT_OK ? rc
                                 : set_unusable(w, img, e, "its manifest blob %s is missing",
                                                img->manifest_digest);
     }
-    const cJSON *config = cJSON_GetObjectItemCaseSensitive(man, "config");
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(man, "layers");
+    const cJSON *config = json_field(man, "config");
+    const cJSON *layers = json_field(man, "layers");
     const char *cmt = json_str(config, "mediaType");
-    if (!cJSON_IsObject(man) || !cJSON_IsObject(config)) {
+    if (!cJSON_IsObject(config)) {
         rc = err_set(e, IMGSTAT_EINPUT, "%s: no \"config\" descriptor", what);
-    } else if (layers && !cJSON_IsNull(layers) && !cJSON_IsArray(layers)) {
-        rc = err_set(e, IMGSTAT_EINPUT, "%s: \"layers\" is %s, not an array", what,
-                     json_kind(layers));
     } else if (json_str(man, "artifactType") ||
                (cmt && strcmp(cmt, MT_OCI_CONFIG) != 0 && strcmp(cmt, MT_DOCKER_CONFIG) != 0)) {
         /* manifest.md §Guidelines for Artifact Usage: not a container image */
@@ -242,13 +274,13 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
                           cmt ? cmt : json_str(man, "artifactType"));
     } else if ((rc = oci_layers(w, img, layers, e)) == IMGSTAT_OK) {
         snprintf(what, sizeof what, "manifest %.80s config", img->manifest_digest);
-        rc = desc_json(w, config, what, &cfg, e);
+        rc = desc_json(w, config, what, &json_t_config, &cfg, e);
         img->id =
             rc == IMGSTAT_OK ? arena_strdup(w->plan->arena, json_str(config, "digest")) : NULL;
         if (rc == IMGSTAT_OK && !cfg)
             rc = set_unusable(w, img, e, "its config blob %s is missing", img->id);
         else if (rc == IMGSTAT_OK && (rc = plan_set_platform(w->plan->arena, img, cfg, e)) == 0)
-            plan_diff_ids(w->plan->arena, img, cfg);
+            rc = oci_diff_ids(w, img, cfg, e);
     }
     cJSON_Delete(man);
     cJSON_Delete(cfg);
@@ -277,7 +309,7 @@ static int oci_nested(struct oci_walk *w, const cJSON *desc, const char *const *
     cJSON *sub;
     char what[128];
     snprintf(what, sizeof what, "index %.80s", digest ? digest : "?");
-    if (desc_json(w, desc, what, &sub, e) != IMGSTAT_OK)
+    if (desc_json(w, desc, what, &json_t_index, &sub, e) != IMGSTAT_OK)
         return e->code;
     if (!sub)
         return IMGSTAT_OK; /* absent: the layout may rely on an external store */
@@ -286,11 +318,11 @@ static int oci_nested(struct oci_walk *w, const cJSON *desc, const char *const *
     size_t n = 0;
     for (; n < ninherited && n < 62; n++)
         refs[n] = inherited[n];
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(desc, "annotations");
-    if (json_str(ann, ANN_REF_NAME))
-        refs[n++] = json_str(ann, ANN_REF_NAME);
-    if (json_str(ann, ANN_CONTAINERD_NAME))
-        refs[n++] = json_str(ann, ANN_CONTAINERD_NAME);
+    const cJSON *ann = json_field(desc, "annotations");
+    if (json_map_str(ann, ANN_REF_NAME))
+        refs[n++] = json_map_str(ann, ANN_REF_NAME);
+    if (json_map_str(ann, ANN_CONTAINERD_NAME))
+        refs[n++] = json_map_str(ann, ANN_CONTAINERD_NAME);
     w->stack[w->depth++] = digest;
     int rc = oci_index(w, sub, what, refs, n, e);
     w->depth--;
@@ -298,17 +330,37 @@ static int oci_nested(struct oci_walk *w, const cJSON *desc, const char *const *
     return rc;
 }
 
-/* A descriptor without mediaType: look at the blob (manifests[] means an index). */
+/* What a blob of unknown type is, by its own mediaType or its shape (containerd's
+ * validateMediaType): MT_OCI_INDEX, MT_OCI_MANIFEST, or NULL for anything else (schema 1,
+ * artifact manifests, layers, what is absent or does not parse).  F6. */
 static const char *sniff_type(struct oci_walk *w, const cJSON *desc, struct err *e)
 {
-    cJSON *blob;
-    const char *mt = NULL;
-    if (desc_json(w, desc, "descriptor", &blob, e) == IMGSTAT_OK && blob) {
-        if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(blob, "manifests")))
-            mt = MT_OCI_INDEX;
-        else if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(blob, "config")))
-            mt = MT_OCI_MANIFEST;
+    cJSON *blob = NULL;
+    struct err se = {0};
+    const char *member;
+    const unsigned char *data;
+    size_t len;
+    /* a malformed descriptor is an error whatever its type; what its blob holds is not */
+    if (desc_blob(w, desc, "descriptor", true, &member, &data, &len, e) != IMGSTAT_OK)
+        return NULL;
+    w->sniffing = true; /* read as it is: --verify checks it when it is read for real */
+    int rc = desc_json(w, desc, "descriptor", &json_t_sniff, &blob, &se);
+    w->sniffing = false;
+    if (rc == IMGSTAT_ENOMEM || rc == IMGSTAT_ESYS) {
+        *e = se;
+        return NULL;
     }
+    const char *own = json_str(blob, "mediaType"), *mt = NULL;
+    bool manifests = json_field(blob, "manifests") != NULL;
+    bool image = json_field(blob, "config") || json_field(blob, "layers");
+    if (rc != IMGSTAT_OK || !blob || json_field(blob, "fsLayers"))
+        mt = NULL;
+    else if (own)
+        mt = is_type(own, MT_OCI_INDEX, MT_DOCKER_LIST)          ? MT_OCI_INDEX
+             : is_type(own, MT_OCI_MANIFEST, MT_DOCKER_MANIFEST) ? MT_OCI_MANIFEST
+                                                                 : NULL;
+    else if (manifests != image)
+        mt = manifests ? MT_OCI_INDEX : MT_OCI_MANIFEST;
     cJSON_Delete(blob);
     return mt;
 }
@@ -316,24 +368,18 @@ static const char *sniff_type(struct oci_walk *w, const cJSON *desc, struct err 
 static int oci_index(struct oci_walk *w, const cJSON *index, const char *what,
                      const char *const *inherited, size_t ninherited, struct err *e)
 {
-    if (!cJSON_IsObject(index))
-        return err_set(e, IMGSTAT_EINPUT, "%s: expected a JSON object, got %s", what,
-                       json_kind(index));
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(index, "manifests");
-    if (!list || cJSON_IsNull(list))
-        return IMGSTAT_OK; /* Docker 25 `save img@digest` wrote null (moby/moby#47210) */
-    if (!cJSON_IsArray(list))
-        return err_set(e, IMGSTAT_EINPUT, "%s: \"manifests\" is %s, not an array", what,
-                       json_kind(list));
+    (void)what;
+    /* J6: "manifests": null is an empty list (Docker 25 `save img@digest` wrote it,
+     * moby/moby#47210); json_t_index made every entry an object */
     const cJSON *desc;
-    cJSON_ArrayForEach(desc, list)
+    cJSON_ArrayForEach(desc, json_field(index, "manifests"))
     {
-        if (!cJSON_IsObject(desc))
-            return err_set(e, IMGSTAT_EINPUT, "%s: a manifests entry is %s, not an object", what,
-                           json_kind(desc));
         const char *mt = json_str(desc, "mediaType");
         int rc = IMGSTAT_OK;
-        if (!mt && !(mt = sniff_type(w, desc, e)) && e->code)
+        /* F6: a type imgstat does not know is decided by the blob itself */
+        if (!is_type(mt, MT_OCI_INDEX, MT_DOCKER_LIST) &&
+            !is_type(mt, MT_OCI_MANIFEST, MT_DOCKER_MANIFEST) && !(mt = sniff_type(w, desc, e)) &&
+            e->code)
             return e->code;
         if (is_type(mt, MT_OCI_INDEX, MT_DOCKER_LIST))
             rc = oci_nested(w, desc, inherited, ninherited, e);
@@ -346,13 +392,29 @@ static int oci_index(struct oci_walk *w, const cJSON *index, const char *what,
     return IMGSTAT_OK;
 }
 
+/* The images an index lists, for oci_list and the dir transport (dirt.c). */
+int oci_walk_index(struct source *s, struct plan *p, const char *format, const cJSON *index,
+                   const char *what, struct err *e)
+{
+    struct oci_walk w = {.src = s, .plan = p, .format = format};
+    return oci_index(&w, index, what, NULL, 0, e);
+}
+
+/* One image manifest held in a member of its own (the dir transport's manifest.json). */
+int oci_walk_manifest(struct source *s, struct plan *p, const char *format, const cJSON *desc,
+                      struct err *e)
+{
+    struct oci_walk w = {.src = s, .plan = p, .format = format};
+    w.top_digest = json_str(desc, "digest");
+    return oci_image(&w, desc, NULL, 0, e);
+}
+
 static int oci_list(struct source *s, struct plan *p, struct err *e)
 {
-    struct oci_walk w = {.src = s, .plan = p};
     cJSON *index;
-    if (json_load(s, "index.json", &index, e) != IMGSTAT_OK)
+    if (json_load(s, "index.json", &json_t_index, &index, e) != IMGSTAT_OK)
         return e->code;
-    int rc = oci_index(&w, index, "index.json", NULL, 0, e);
+    int rc = oci_walk_index(s, p, "oci", index, "index.json", e);
     cJSON_Delete(index);
     return rc;
 }

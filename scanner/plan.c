@@ -54,9 +54,10 @@ void plan_free(struct plan *p)
     p->n = p->cap = 0;
 }
 
-/* manifest.json first: Docker >= 25 tarballs are OCI layouts too, and their OCI manifest
+/* The dir transport first: its manifest.json is an object beside a `version` file (F7).
+ * Then manifest.json: Docker >= 25 tarballs are OCI layouts too, and their OCI manifest
  * had scrambled layers in 25.0.0 (SEMANTICS 1.6); the legacy chain is the last resort. */
-static const struct format *const formats[] = {&fmt_docker, &fmt_oci, &fmt_legacy};
+static const struct format *const formats[] = {&fmt_dir, &fmt_docker, &fmt_oci, &fmt_legacy};
 
 int plan_read(struct source *s, struct plan *p, struct err *e)
 {
@@ -72,20 +73,21 @@ int plan_read(struct source *s, struct plan *p, struct err *e)
                          "(a plain rootfs tarball?)");
 }
 
-void plan_diff_ids(struct arena *a, struct image *img, const void *config_json)
+int plan_diff_ids(struct arena *a, struct image *img, const cJSON *config, size_t *count,
+                  struct err *e)
 {
-    const cJSON *rootfs = cJSON_GetObjectItemCaseSensitive(config_json, "rootfs");
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rootfs, "diff_ids");
-    if (!cJSON_IsArray(ids) || (size_t)cJSON_GetArraySize(ids) != img->nlayers)
-        return;
+    const cJSON *ids = json_field(json_field(config, "rootfs"), "diff_ids");
     size_t i = 0;
     const cJSON *id;
     cJSON_ArrayForEach(id, ids)
     {
-        if (cJSON_IsString(id))
-            img->layers[i].diff_id = arena_strdup(a, id->valuestring);
+        /* json_t_config made every entry a string */
+        if (i < img->nlayers && !(img->layers[i].diff_id = arena_strdup(a, id->valuestring)))
+            return err_nomem(e);
         i++;
     }
+    *count = i;
+    return IMGSTAT_OK;
 }
 
 int plan_member_name(struct arena *a, const char *raw, const char *what, const char **out,

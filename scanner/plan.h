@@ -39,6 +39,7 @@ struct image {
     struct layer_ref *layers;
     size_t nlayers;
     const char *unusable; /* why it cannot be scanned (missing blob, artifact), or NULL */
+    const char *warning;  /* F8: a problem the scan warns about and --verify refuses, or NULL */
 };
 
 struct plan {
@@ -60,7 +61,16 @@ struct format {
     int (*list)(struct source *s, struct plan *p, struct err *e);
 };
 
-extern const struct format fmt_docker, fmt_oci, fmt_legacy;
+extern const struct format fmt_dir, fmt_docker, fmt_oci, fmt_legacy;
+
+/* The images an OCI index (or docker manifest list) lists, each made an image of `format`
+ * ("oci" or "dir": the dir transport names blobs by their encoded digest). */
+int oci_walk_index(struct source *s, struct plan *p, const char *format, const cJSON *index,
+                   const char *what, struct err *e);
+/* One image whose manifest is the member manifest.json, described by desc (digest of its
+ * bytes, mediaType) */
+int oci_walk_manifest(struct source *s, struct plan *p, const char *format, const cJSON *desc,
+                      struct err *e);
 
 /* Run the first format whose probe accepts the source (docker manifest.json first). */
 int plan_read(struct source *s, struct plan *p, struct err *e);
@@ -88,7 +98,9 @@ int plan_member_name(struct arena *a, const char *raw, const char *what, const c
  * image has none yet; IMGSTAT_ENOMEM with e set when a copy fails. */
 int plan_set_platform(struct arena *a, struct image *img, const cJSON *obj, struct err *e);
 
-/* Copy rootfs.diff_ids into the image's layers when the counts agree. */
-void plan_diff_ids(struct arena *a, struct image *img, const void *config_json);
+/* Copy a decoded config's rootfs.diff_ids into the image's layers, as many as both have;
+ * *count is how many the config lists (absent or null: none, J6). */
+int plan_diff_ids(struct arena *a, struct image *img, const cJSON *config, size_t *count,
+                  struct err *e);
 
 #endif

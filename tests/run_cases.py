@@ -38,6 +38,9 @@ def check(case, code, out, err):
         return None
     if code != 0:
         return "exit %d: %s" % (code, err.strip()[-300:])
+    want = case.get("stderr_contains")  # a warning the case expects
+    if want and want.lower() not in err.lower():
+        return "stderr lacks %r: %r" % (want, err.strip()[:300])
     try:
         got = json.loads(out)
     except ValueError:

@@ -11,7 +11,12 @@
  *                       with C, L and G
  *   D  docker-archive   a fixed manifest.json whose config.json = input
  *   E  docker-legacy    repositories = input; two v1 layer directories 111..1 -> 222..2
+ *   F  dir transport    manifest.json = input beside `version`; the blobs C, L, G named by
+ *                       their hex, M as HEX.manifest.json (an instance an index may list)
  *
+ * Every document is read by scanner/json.c's Go rules (J1-J6): the seeds and manifest.dict
+ * hold keys written twice and in other cases (U+017F, U+212A, U+0131), nulls, numbers that are
+ * no int64, bytes after the document.
  * A and B are also opened with --image app:1 and with --platform linux/arm64/v8 (when the
  * input holds "app" or "arm"), so the selection code meets the fuzzed refs and platforms.  Blob
  * names are sha256 of fixed labels ("imgstat-fuzz layer", ...), not of the content; make_seeds.py
@@ -42,6 +47,7 @@ struct blob {
 
 static struct {
     struct blob L, G, C, M, I, X;
+    char m_instance[96];   /* F: HEX.manifest.json of M */
     char *docker_manifest; /* the fixed manifest.json of variant D */
     char *fixed_index;     /* the fixed index.json of variant C */
     const char *layout;    /* oci-layout */
@@ -119,6 +125,7 @@ static void init(void)
     F.docker_manifest = xprintf("[{\"Config\":\"config.json\",\"RepoTags\":[\"app:1\"],"
                                 "\"Layers\":[\"layer.tar\",\"layer2.tar.gz\"]}]");
     F.layout = "{\"imageLayoutVersion\":\"1.0.0\"}";
+    snprintf(F.m_instance, sizeof F.m_instance, "%s.manifest.json", F.M.hex);
     F.v1_json1 = "{\"id\":\"" ID1 "\",\"parent\":\"" ID2 "\",\"os\":\"linux\","
                  "\"architecture\":\"amd64\"}";
     F.v1_json2 = "{\"id\":\"" ID2 "\"}";
@@ -200,6 +207,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             MEMBER(ID2 "/layer.tar", F.L),
         };
         fz_scan(fz_tar_path(0, m, N(m)), 0, 1);
+    }
+    { /* F: the dir transport's manifest.json */
+        const struct fz_member m[] = {
+            TEXT("version", "Directory Transport Version: 1.1\n"),
+            BYTES("manifest.json", data, size),
+            MEMBER(F.C.hex, F.C),
+            MEMBER(F.L.hex, F.L),
+            MEMBER(F.G.hex, F.G),
+            MEMBER(F.m_instance, F.M),
+        };
+        scan_three(fz_tar_path(0, m, N(m)), data, size);
     }
     return 0;
 }

@@ -36,6 +36,9 @@ MAX_IMAGE = 48 * 1024   # same for a whole image (after repacking)
 # layer of every image is a layer seed already).
 EC_IMAGES = ("EC12", "EC14", "EC35", "EC36", "EC38", "EC41-", "EC46-", "EC49", "EC50a", "EC50c",
              "EC50e", "EC51", "EC63")
+# Folders of many small variants whose point is their JSON (manifest seeds already): only
+# their compressed tarballs become image seeds.
+COMPRESSED_ONLY = ("json", "dir")
 # Variants of a larger image whose point is in its JSON (a manifest seed already).
 SKIP_IMAGES = ("docker25-manifests-null.tar", "docker25-scrambled-oci-order.tar",
                "lowercase-keys.docker.tar", "missing-layer-member.docker.tar")
@@ -186,7 +189,8 @@ def from_testdata(seeds):
         dirnames.sort()
         rel = os.path.relpath(dirpath, TESTDATA)
         if os.path.isfile(os.path.join(dirpath, "oci-layout")) or \
-                os.path.isfile(os.path.join(dirpath, "index.json")):
+                os.path.isfile(os.path.join(dirpath, "index.json")) or \
+                os.path.isfile(os.path.join(dirpath, "version")):  # a dir transport directory
             tag = slug(rel.replace("/", "-"))
             harvest(seeds, tag, members_of_dir(dirpath))
             dirnames[:] = []
@@ -206,6 +210,8 @@ def from_testdata(seeds):
         with open(p, "rb") as fh:
             raw = fh.read()
         k = kind(raw)
+        if os.path.basename(os.path.dirname(p)) in COMPRESSED_ONLY and k not in ("gzip", "zstd"):
+            continue
         if k in ("gzip", "zstd"):
             img = raw
         else:
@@ -312,6 +318,60 @@ def synthetic(seeds):
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + L, "sha256:" + G]}}).encode())
     # E: legacy repositories
     seeds.add("manifest", "fixed-E-repositories.json", json.dumps({"app": {"1": ID1, "2": ID2}}).encode())
+    go_rules(seeds, L, G, C, M)
+
+
+def go_rules(seeds, L, G, C, M):
+    """Documents whose meaning is in Go's JSON rules (docs/rules.md J1-J6, F6, F7): keys
+    written twice or spelled in another case (U+017F LONG S and U+212A KELVIN SIGN fold to
+    S and K, U+0131 does not fold), null, numbers that are no int64, bytes after the document,
+    lone surrogates, and the dir transport's manifest.json (variant F of fuzz_manifest.c)."""
+    lay = '{"mediaType":"%s","digest":"sha256:%s","size":1}'
+    l1, l2 = lay % (MT_TAR, L), lay % (MT_TGZ, G)
+    cfg = '{"mediaType":"%s","digest":"sha256:%s","size":1}' % (MT_CONFIG, C)
+    docs = {
+        "J1-A-docker-dup-folded.json":
+            '[{"Config":"missing.json","CONFIG":"config.json","RepoTags":["old:1"],'
+            '"repotags":["app:1"],"Layers":["layer.tar"],"LAYER\\u017f":["layer.tar",'
+            '"layer2.tar.gz"]}]',
+        "J1-B-index-dup-folded.json":
+            '{"schemaVersion":2,"manifests":[],"Manifests":[{"mediaType":"%s","digest":'
+            '"sha256:%s","size":1,"annotations":{"org.opencontainers.image.ref.name":"old",'
+            '"org.opencontainers.image.ref.name":"app:1"}}],"man\\u0131fests":null}' % (MT_MANIFEST, M),
+        "F6-B-index-descriptor-type.json":
+            '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.descriptor.v1+json",'
+            '"digest":"sha256:%s","size":1,"platform":{"os":"linux","architecture":"arm64"}}]}' % M,
+        "J1-C-manifest-dup-folded.json":
+            '{"schemaVersion":2,"config":{"digest":"sha256:%s"},"CONFIG":%s,"layers":[%s],'
+            '"LAYERS":[%s,%s],"layer\\u017f":[{"digest":"sha256:%s"}]}' % (L, cfg, l1, l1, l2, G),
+        "J4-C-manifest-numbers.json":
+            '{"schemaVersion":2.0,"config":%s,"layers":[{"digest":"sha256:%s","size":1e3},'
+            '{"digest":"sha256:%s","size":-1}]}' % (cfg, L, G),
+        "J6-C-manifest-nulls.json":
+            '{"schemaVersion":2,"config":%s,"config":null,"layers":[%s,null],"layers":null,'
+            '"annotations":null}' % (cfg, l1),
+        "J2-C-manifest-trailing.json": '{"schemaVersion":2,"config":%s,"layers":[%s]} }' % (cfg, l1),
+        "J3-C-manifest-surrogates.json":
+            '{"schemaVersion":2,"config":%s,"layers":[%s],"annotations":{"\\ud800x":"\\udc00",'
+            '"k":"\\ud83d\\ude00\\u0000"}}' % (cfg, l1),
+        "J1-D-config-folded.json":
+            '{"os":"linux","\\u212aarch":"x","Architecture":"arm64","rootfs":{"type":"layers",'
+            '"diff_ids":["sha256:%s"]},"RootFS":{"Diff_IDs":["sha256:%s","sha256:%s"],'
+            '"d\\u0131ff_ids":[]}}' % (L, L, G),
+        "F8-D-config-fewer-diff-ids.json":
+            '{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":'
+            '["sha256:%s"]}}' % L,
+        "J6-E-repositories-dup.json":
+            '{"app":{"1":"%s"},"app":{"2":"%s","2":"%s"},"APP":{"1":null}}' % (ID1, ID1, ID2),
+        "F7-F-dir-index.json":
+            '{"schemaVersion":2,"mediaType":"%s","manifests":[{"mediaType":"%s","digest":'
+            '"sha256:%s","size":1,"platform":{"os":"linux","architecture":"arm64"}}]}'
+            % (MT_INDEX, MT_MANIFEST, M),
+        "F7-F-dir-schema1.json":
+            '{"schemaVersion":1,"name":"app","tag":"1","fsLayers":[{"blobSum":"sha256:%s"}]}' % L,
+    }
+    for name, text in docs.items():
+        seeds.add("manifest", "go-" + name, text.encode())
 
 
 def zstd_raw(data):
