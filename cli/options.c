@@ -104,6 +104,14 @@ static void format_list(enum cli_cmd cmd, const char *sep, char *buf, size_t cap
             n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? sep : "", formats[i].name);
 }
 
+/* --format is the only K_ENUM option: a new one returns its own list here. */
+void cli_enum_words(const struct cli_option *o, enum cli_cmd cmd, const char *sep, char *buf,
+                    size_t cap)
+{
+    (void)o;
+    format_list(cmd, sep, buf, cap);
+}
+
 /* "--name ARG" or "-j, --jobs N" as --help lists an option (an enum shows its words). */
 static void opt_label(const struct cli_option *o, enum cli_cmd cmd, char *buf, size_t cap)
 {
@@ -112,7 +120,7 @@ static void opt_label(const struct cli_option *o, enum cli_cmd cmd, char *buf, s
         snprintf(sh, sizeof sh, "-%c, ", o->short_name);
     const char *arg = o->arg;
     if (o->kind == K_ENUM) {
-        format_list(cmd, "|", words, sizeof words);
+        cli_enum_words(o, cmd, "|", words, sizeof words);
         arg = words;
     }
     snprintf(buf, cap, "%s--%s%s%s", sh, o->name, arg ? " " : "", arg ? arg : "");

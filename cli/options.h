@@ -30,9 +30,9 @@ enum cli_cmd { CMD_STATS, CMD_FILES, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))
 
 struct cli_command {
-    const char *name;  /* as typed; "" for the default command */
-    const char *usage; /* what follows "imgstat NAME" in the usage line */
-    const char *what;  /* one sentence for --help and the manual */
+    const char *name;     /* as typed; "" for the default command */
+    const char *usage;    /* what follows "imgstat NAME" in the usage line */
+    const char *what;     /* one sentence for --help and the manual */
     const char *examples; /* lines for --help's Examples (the manual has more) */
 };
 extern const struct cli_command cli_commands[CMD_COUNT];
@@ -90,6 +90,11 @@ struct cli {
 
 /* Was the option with this long name given?  (Names a row of the table.) */
 bool cli_given(const struct cli *c, const char *name);
+
+/* The words K_ENUM option o takes in command cmd, joined by sep, into buf[cap] (--help, the
+ * usage messages and the shell completions list the same words). */
+void cli_enum_words(const struct cli_option *o, enum cli_cmd cmd, const char *sep, char *buf,
+                    size_t cap);
 
 /* Parse argv; on a usage error print one line and a hint to stderr and return EXIT_USAGE. */
 int cli_parse(int argc, char **argv, struct cli *out);

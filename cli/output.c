@@ -4,6 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The --detail JSON's format version, [major, minor] as ncdu's export carries one: the major
+ * changes when a key is removed, renamed or changes meaning, the minor when keys are added.
+ * Consumers check the major and ignore keys they do not know. */
+#define DETAIL_VERSION_MAJOR 1
+#define DETAIL_VERSION_MINOR 0
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
@@ -290,6 +296,9 @@ int report_stats(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_
     } else {
         fprintf(f, "{\"total_files_num\": %" PRIu64 ", \"total_files_size\": %" PRIu64, t->files,
                 t->bytes);
+        if (c->detail) /* after the API's two keys, which stay first and unchanged */
+            fprintf(f, ", \"detail_version\": [%d, %d], \"imgstat_version\": \"%s\"",
+                    DETAIL_VERSION_MAJOR, DETAIL_VERSION_MINOR, IMGSTAT_VERSION);
         if (input)
             json_field(f, ", ", "input", input);
         if (input || c->detail)

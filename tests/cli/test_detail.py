@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -22,6 +23,20 @@ from testlib import finish, ok  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 MB = 1000 * 1000
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+
+
+def readme_detail_keys():
+    """The top-level keys the README's --detail table documents, and the detail_version it
+    states ("now `[1, 0]`")."""
+    text = open(README, encoding="utf-8").read().split("### `--detail`", 1)[1]
+    table = next(b for b in text.split("\n\n") if b.startswith("| field"))
+    keys = set()
+    for row in table.split("\n")[2:]:
+        for name in re.findall(r"`([a-z_.\[\]]+)`", row.split("|")[1]):
+            keys.add(name.split(".")[0].rstrip("[]"))
+    m = re.search(r"now `\[(\d+), (\d+)\]`", table)
+    return keys, [int(m.group(1)), int(m.group(2))] if m else None
 
 
 def layer(entries):
@@ -66,6 +81,20 @@ with tempfile.TemporaryDirectory() as d:
     code, out, err = detail(img)
     r = json.loads(out) if code == 0 else {}
     ok("overwrite: totals", r.get("total_files_num") == 1 and r.get("total_files_size") == MB, out)
+    # the keys: the API's two first and unchanged, then the format's version and imgstat's,
+    # then exactly what the README's --detail table documents
+    keys, version = readme_detail_keys()
+    ok("keys: API's two, then the versions", list(r)[:4] == [
+        "total_files_num", "total_files_size", "detail_version", "imgstat_version"], list(r))
+    ok("keys: as the README documents", set(r) == keys | {"total_files_num", "total_files_size"},
+       "README lacks %s; output lacks %s" % (sorted(set(r) - keys - {"total_files_num",
+                                                                     "total_files_size"}),
+                                            sorted(keys - set(r))))
+    ok("detail_version: as the README states", version and r.get("detail_version") == version,
+       "%r vs README %r" % (r.get("detail_version"), version))
+    v = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    ok("imgstat_version: --version's", v == "imgstat %s" % r.get("imgstat_version"),
+       "%r vs %r" % (r.get("imgstat_version"), v))
     ok("overwrite: wasted 2 MB", r.get("wasted_bytes") == 2 * MB, r.get("wasted_bytes"))
     ok("overwrite: efficiency 1/3", abs(r.get("efficiency", 0) - 1 / 3) < 1e-5, r.get("efficiency"))
     ok("overwrite: layer_files_size 3 MB", r.get("layer_files_size") == 3 * MB, out[:200])

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""The manual page's examples, run; and its options, checked against --help.
+"""The manual pages' examples, run; and each page's options, checked against --help.
 
-usage: test_man.py IMGSTAT SOURCE_ROOT [MANPAGE]
+usage: test_man.py IMGSTAT SOURCE_ROOT [BUILD_ROOT]
 
-MANPAGE defaults to SOURCE_ROOT/doc/imgstat.1.
+The pages: docs/imgstat.1 for `imgstat` itself (the default command and the overview) and
+docs/imgstat-COMMAND.1 for every command that `imgstat --help`'s "Commands" line names.
+A command without its page, or a page without its command, is a failure; so is a page that
+BUILD_ROOT's meson install list (meson-info/intro-installed.json) does not install.
 
 Examples: in the EXAMPLES section, a text line that starts with "$ " is a command (a line
 ending in "|" or "\\" continues on the next). The text lines after it, up to the next blank
@@ -11,15 +14,21 @@ line or request (a line starting with "." or "'"), are its exact standard output
 line "(exit status N)" is its exit status instead (0 when there is none). The command runs
 under `bash -o pipefail -c` from SOURCE_ROOT, with the word `imgstat` replaced by IMGSTAT.
 
-Options: every option that `IMGSTAT --help` names must be described under OPTIONS (as a
-.TP/.TQ tag), and every option described there must be named by --help, so that the two
-cannot drift apart.
+Options: every option that `IMGSTAT [COMMAND] --help` names must be described under the
+page's OPTIONS (as a .TP/.TQ tag), and every option described there must be named by that
+--help, so that the two cannot drift apart.
+
+Also: the sections every page needs (imgstat.1 also COMMANDS, FORMATS, EXIT STATUS,
+ENVIRONMENT, FILES), imgstat.1's COMMANDS naming every command's page, each command page's
+SEE ALSO naming imgstat(1), and no warning from `man --warnings` (as lintian runs it).
 
 Prints one line per failure, then "N passed, N failed"; exits 1 when anything failed.
 """
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -181,22 +190,19 @@ def compare(expect, status, r):
 LONG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?![\w*-])")
 SHORT = re.compile(r"(?<![\w-])(-[A-Za-z]),\s+--")
 COMMANDS = re.compile(r"^\s*Commands\s+(.*?)\s*\(", re.M)
+SECTIONS = ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXAMPLES", "SEE ALSO")
+OVERVIEW = ("COMMANDS", "FORMATS", "EXIT STATUS", "ENVIRONMENT", "FILES")
 
 
-def help_options(exe):
-    """Options named by `imgstat --help` and by `imgstat COMMAND --help` of every command
-    its Commands line lists."""
-    r = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=TIMEOUT)
-    text = r.stdout.decode("utf-8", "replace")
-    rc = r.returncode
-    m = COMMANDS.search(text)
-    for cmd in (m.group(1).split(", ") if m else []):
-        r = subprocess.run([exe, cmd, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=TIMEOUT)
-        rc = rc or r.returncode
-        text += r.stdout.decode("utf-8", "replace")
-    return rc, set(LONG.findall(text)) | set(SHORT.findall(text))
+def help_text(exe, cmd):
+    """(exit status, text) of `imgstat [cmd] --help`."""
+    r = subprocess.run([exe] + ([cmd] if cmd else []) + ["--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=TIMEOUT)
+    return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+def help_options(text):
+    return set(LONG.findall(text)) | set(SHORT.findall(text))
 
 
 def man_options(body):
@@ -211,22 +217,56 @@ def man_options(body):
     return out
 
 
-def main(argv):
-    if len(argv) not in (3, 4):
-        sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
-        return 2
-    exe, root = os.path.abspath(argv[1]), os.path.abspath(argv[2])
-    page = argv[3] if len(argv) == 4 else os.path.join(root, "docs", "imgstat.1")
+def section_text(body):
+    """A section's words as printed (requests' macros dropped, fonts and quotes too)."""
+    out = []
+    for _, raw in body:
+        if raw.startswith(".\\\""):
+            continue
+        line = re.sub(r'^\.[A-Z]+\s*', "", raw) if is_request(raw) else raw
+        try:
+            out.append(unescape(line.replace('"', "")))
+        except RoffError:
+            pass
+    return " ".join(out)
+
+
+def man_warnings(page):
+    """What `man --warnings` says about the page, as lintian runs it; None without man."""
+    if not shutil.which("man"):
+        return None
+    env = dict(os.environ, LC_ALL="C.UTF-8", MANROFFSEQ="", MANWIDTH="80")
+    r = subprocess.run(["man", "--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z", page],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                       timeout=TIMEOUT)
+    return r.stderr.decode("utf-8", "replace").strip()
+
+
+def installed_pages(build):
+    """Base names of the man1 pages meson installs, or None without a build root."""
+    if not build:
+        return None
+    with open(os.path.join(build, "meson-info", "intro-installed.json")) as f:
+        dests = json.load(f).values()
+    return {os.path.basename(d) for d in dests if os.path.basename(os.path.dirname(d)) == "man1"}
+
+
+class Counter:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, cond, msg):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print("FAIL " + msg)
+
+
+def check_page(t, exe, root, cmd, page, commands):
+    """Every check of one page; cmd is "" for imgstat.1."""
     rel = os.path.relpath(page, root)
-    if rel.startswith(".."):
-        rel = page
-    passed, failed = 0, 0
-
-    def fail(msg):
-        nonlocal failed
-        failed += 1
-        print("FAIL " + msg)
-
+    name = "imgstat" + ("-" + cmd if cmd else "")
     try:
         with open(page, encoding="utf-8") as f:
             lines = f.read().split("\n")
@@ -234,47 +274,85 @@ def main(argv):
         ex = examples(secs.get("EXAMPLES", []))
         opts_man = man_options(secs.get("OPTIONS", []))
     except (OSError, RoffError) as e:
-        print("FAIL %s: %s" % (rel, e))
-        print("0 passed, 1 failed")
-        return 1
-
-    for name in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES"):
-        if name in secs:
-            passed += 1
-        else:
-            fail("%s: no .SH %s" % (rel, name))
-    if len(ex) >= 5:
-        passed += 1
+        t.check(False, "%s: %s" % (rel, e))
+        return
+    for sec in SECTIONS + (OVERVIEW if not cmd else ()):
+        t.check(sec in secs, "%s: no .SH %s" % (rel, sec))
+    th = [l for l in lines if l.startswith(".TH ")]
+    t.check(th and unescape(th[0].split()[1]) == name.upper(),
+            "%s: .TH should name %s" % (rel, name.upper()))
+    t.check(section_text(secs.get("NAME", [])).startswith(name + " - "),
+            "%s: NAME should start with '%s \\- '" % (rel, name))
+    want = 1 if cmd else 5
+    t.check(len(ex) >= want, "%s: %d examples in EXAMPLES, expected at least %d"
+            % (rel, len(ex), want))
+    if cmd:
+        t.check(re.search(r"\bimgstat\(1\)", section_text(secs.get("SEE ALSO", [])).replace(
+            " (1)", "(1)")), "%s: SEE ALSO does not name imgstat(1)" % rel)
     else:
-        fail("%s: %d examples in EXAMPLES, expected at least 5" % (rel, len(ex)))
+        listed = section_text(secs.get("COMMANDS", []))
+        for c in commands:
+            t.check(re.search(r"\bimgstat-%s\b" % re.escape(c), listed),
+                    "%s: COMMANDS does not name imgstat-%s(1)" % (rel, c))
 
-    for no, cmd, expect, status in ex:
-        where = "%s:%d: $ %s" % (rel, no, cmd)
+    for no, line, expect, status in ex:
+        where = "%s:%d: $ %s" % (rel, no, line)
         try:
-            r = run_example(exe, root, cmd)
+            r = run_example(exe, root, line)
         except subprocess.TimeoutExpired:
-            fail("%s: timed out after %d s" % (where, TIMEOUT))
+            t.check(False, "%s: timed out after %d s" % (where, TIMEOUT))
             continue
         why = compare(expect, status, r)
-        if why:
-            fail("%s: %s" % (where, why))
-        else:
-            passed += 1
+        t.check(not why, "%s: %s" % (where, why))
 
-    rc, opts_help = help_options(exe)
-    if rc != 0 or not opts_help:
-        fail("imgstat --help: exit status %d, %d options found" % (rc, len(opts_help)))
-    else:
-        passed += 1
+    rc, text = help_text(exe, cmd)
+    opts_help = help_options(text)
+    label = "imgstat %s--help" % (cmd + " " if cmd else "")
+    t.check(rc == 0 and opts_help, "%s: exit status %d, %d options found"
+            % (label, rc, len(opts_help)))
     for opt in sorted(opts_help - set(opts_man)):
-        fail("%s: option %s (in imgstat --help) is not described under OPTIONS" % (rel, opt))
+        t.check(False, "%s: option %s (in %s) is not described under OPTIONS" % (rel, opt, label))
     for opt in sorted(set(opts_man) - opts_help):
-        fail("%s:%d: option %s is described under OPTIONS but imgstat --help does not name it"
-             % (rel, opts_man[opt], opt))
-    passed += len(opts_help & set(opts_man))
+        t.check(False, "%s:%d: option %s is described under OPTIONS but %s does not name it"
+                % (rel, opts_man[opt], opt, label))
+    t.passed += len(opts_help & set(opts_man))
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    warn = man_warnings(page)
+    t.check(not warn, "%s: man --warnings: %s" % (rel, short(warn or "", 300)))
+
+
+def main(argv):
+    if len(argv) not in (3, 4):
+        sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
+        return 2
+    exe, root = os.path.abspath(argv[1]), os.path.abspath(argv[2])
+    build = os.path.abspath(argv[3]) if len(argv) == 4 else None
+    docs = os.path.join(root, "docs")
+    t = Counter()
+
+    rc, top = help_text(exe, "")
+    m = COMMANDS.search(top)
+    commands = m.group(1).split(", ") if m else []
+    pages = {"": os.path.join(docs, "imgstat.1")}
+    pages.update({c: os.path.join(docs, "imgstat-%s.1" % c) for c in commands})
+    for cmd, page in pages.items():
+        if os.path.exists(page):
+            check_page(t, exe, root, cmd, page, commands)
+        else:
+            t.check(False, "docs/%s: no page for the command '%s'"
+                    % (os.path.basename(page), cmd))
+    for f in sorted(os.listdir(docs)):
+        t.check(not f.endswith(".1") or os.path.join(docs, f) in pages.values(),
+                "docs/%s: a page for no command of imgstat --help" % f)
+    installed = installed_pages(build)
+    if installed is not None:
+        for page in sorted(pages.values()):
+            t.check(os.path.basename(page) in installed,
+                    "docs/%s is not installed (meson's man pages: %s; reconfigure?)"
+                    % (os.path.basename(page), sorted(installed)))
+
+    print("%d passed, %d failed" % (t.passed, t.failed))
+    return 1 if t.failed else 0
 
 
 if __name__ == "__main__":
