@@ -78,9 +78,15 @@ static void memo_store(struct tree *t, uint32_t link, const struct walk *w, uint
     uint32_t slot = N(t, link)->aux;
     if (!slot && !(slot = N(t, link)->aux = tree_memo_slot(t)))
         return; /* out of memory: the link is walked again next time */
-    t->memos[slot] =
-        (struct memo){t->rm_epoch, t->sym_epoch,           w->dir,     w->extra, w->depth, hops,
-                      w->first,    (uint16_t)w->first_len, w->lexical, 0};
+    t->memos[slot] = (struct memo){.rm_epoch = t->rm_epoch,
+                                   .sym_epoch = t->sym_epoch,
+                                   .dir = w->dir,
+                                   .extra = w->extra,
+                                   .depth = w->depth,
+                                   .hops = hops,
+                                   .first = w->first,
+                                   .first_len = (uint16_t)w->first_len,
+                                   .lexical = w->lexical};
 }
 
 /* A symlink on the way: on to where its target leads from the link's directory (P1).
@@ -167,7 +173,7 @@ static enum res walk_path(struct tree *t, struct walk *w, const char *p, size_t 
     return RES_OK;
 }
 
-/* With TREE_PLAIN's self-check: a fresh walk must give what the caches gave. */
+/* TREE_SELFCHECK: a fresh walk must give what the caches gave. */
 static enum res check_walk(struct tree *t, const struct walk *w, enum res r, const char *p,
                            size_t len)
 {
