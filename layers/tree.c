@@ -197,12 +197,13 @@ static enum res resolve(struct tree *t, struct walk *w, const char *p, size_t le
     return t->debug & TREE_SELFCHECK ? check_walk(t, w, r, p, len) : r;
 }
 
-/* resolve() for an entry's parent, through the last parent resolved. */
-static enum res resolve_parent(struct tree *t, struct walk *w, const char *p, size_t len)
+/* resolve() for an entry's parent, through the last parent resolved (*hit: it was that). */
+static enum res resolve_parent(struct tree *t, struct walk *w, const char *p, size_t len, bool *hit)
 {
-    if (t->cache_dir && t->cache_len == len && t->cache_rm == t->rm_epoch &&
-        (!t->cache_lexical || t->cache_sym == t->sym_epoch) && !(t->debug & TREE_PLAIN) &&
-        memcmp(t->cache_path, p, len) == 0) {
+    *hit = t->cache_dir && t->cache_len == len && t->cache_rm == t->rm_epoch &&
+           (!t->cache_lexical || t->cache_sym == t->sym_epoch) && !(t->debug & TREE_PLAIN) &&
+           memcmp(t->cache_path, p, len) == 0;
+    if (*hit) {
         *w = (struct walk){.dir = t->cache_dir, .lexical = t->cache_lexical};
         if (!(t->debug & TREE_SELFCHECK))
             return RES_OK;
@@ -610,10 +611,11 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
         return special_entry(t, ent, path, (size_t)len, kind, e);
 
     struct walk w;
-    enum res r = resolve_parent(t, &w, path, plen);
+    bool hit;
+    enum res r = resolve_parent(t, &w, path, plen, &hit);
     if (kind == WH_NONE && r == RES_OK && w.extra)
         r = make_dirs(t, &w, path, plen);
-    if (r == RES_OK && !w.extra)
+    if (r == RES_OK && !w.extra && !hit)
         cache_parent(t, &w, path, plen);
     if (kind != WH_NONE)
         return whiteout(t, e, path, kind, &w, r, base, blen);
