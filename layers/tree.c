@@ -225,9 +225,10 @@ static void cache_parent(struct tree *t, const struct walk *w, const char *p, si
 }
 
 /* P2, P3, P5: once the whole name is resolved, the names taken lexically become
- * directories, unless the first of them is a non-directory (P3).  They are found again by a
- * fresh walk that notes them, since a memo keeps only the first. */
-static enum res make_dirs(struct tree *t, struct walk *w, const char *p, size_t len)
+ * directories, unless the first of them is a non-directory (P3); *made is the first one
+ * made.  They are found again by a fresh walk that notes them, since a memo keeps only the
+ * first. */
+static enum res make_dirs(struct tree *t, struct walk *w, const char *p, size_t len, uint32_t *made)
 {
     if (tree_lookup(t, w->dir, w->first, w->first_len))
         return RES_NOTDIR;
@@ -243,6 +244,8 @@ static enum res make_dirs(struct tree *t, struct walk *w, const char *p, size_t 
         if (!id)
             return RES_NOMEM;
         f.dir = id;
+        if (!*made)
+            *made = id;
     }
     w->dir = f.dir;
     w->extra = 0;
@@ -313,15 +316,6 @@ static void prune(struct tree *t, uint32_t id, struct tree_removed *gone)
         tree_remove(t, id, gone);
     else if (n->type == ENT_DIR && n->aux != t->gen)
         prune_children(t, id, gone);
-}
-
-/* A node below dir that this layer did not stamp (P5's directories, when the entry that made
- * them was skipped): the directories above it are no longer all this layer's. */
-static void unclean(struct tree *t, uint32_t dir)
-{
-    for (; dir; dir = N(t, dir)->parent)
-        if (N(t, dir)->aux == t->gen)
-            N(t, dir)->aux = 0;
 }
 
 /* W1-W3, W5: a whiteout or opaque marker, its parent resolved to w (or not: r). */
@@ -520,9 +514,10 @@ static void count_entry(struct tree *t, const struct tree_removed *gone, bool ov
     }
 }
 
-/* An entry at dir/name (E1, E2): same-layer last wins, a directory over a directory merges. */
+/* An entry at dir/name (E1, E2): same-layer last wins, a directory over a directory merges.
+ * made: the first directory P5 made for it, taken back if the entry is skipped. */
 static int put_entry(struct tree *t, const struct layer_entry *ent, const char *path, uint32_t dir,
-                     const char *name, size_t nlen, struct err *e)
+                     const char *name, size_t nlen, uint32_t made, struct err *e)
 {
     uint32_t old = tree_lookup(t, dir, name, nlen);
     const char *stored = old ? N(t, old)->name : NULL;
@@ -544,8 +539,9 @@ static int put_entry(struct tree *t, const struct layer_entry *ent, const char *
             !(id = tree_node_new(t, dir, stored, nlen, type, ino)))
             return err_nomem(e);
         stamp_up(t, id);
-    } else if (rc == IMGSTAT_OK) {
-        unclean(t, dir); /* skipped: the parents P5 made stay unstamped */
+    } else if (rc == IMGSTAT_OK && made) { /* skipped (--lenient): it leaves no directory */
+        struct tree_removed undone = {0, 0};
+        tree_remove(t, made, &undone);
     }
     count_entry(t, &gone, over_file, id && type == ENT_REG ? ino : 0);
     return rc;
@@ -612,16 +608,17 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
 
     struct walk w;
     bool hit;
+    uint32_t made = 0;
     enum res r = resolve_parent(t, &w, path, plen, &hit);
     if (kind == WH_NONE && r == RES_OK && w.extra)
-        r = make_dirs(t, &w, path, plen);
+        r = make_dirs(t, &w, path, plen, &made);
     if (r == RES_OK && !w.extra && !hit)
         cache_parent(t, &w, path, plen);
     if (kind != WH_NONE)
         return whiteout(t, e, path, kind, &w, r, base, blen);
     if (r != RES_OK)
         return resolve_error(t, e, path, r);
-    return put_entry(t, ent, path, w.dir, base, blen, e);
+    return put_entry(t, ent, path, w.dir, base, blen, made, e);
 }
 
 /* ------------------------------------------------------------------ the tree */
