@@ -1032,7 +1032,7 @@ static int run_tar(const struct row *r, enum mode m, struct tree *t, struct err 
  * library runs it (every resolution also checked afresh: TREE_SELFCHECK) and to one with no
  * cache or shortcut (TREE_PLAIN).  After every entry both must agree: the same result code,
  * then the same totals and layer figures, and at the end the same file list. */
-#define RND_TRIALS 4000
+#define RND_TRIALS 2000
 #define RND_LAYERS 4
 #define RND_ENTRIES 24
 
