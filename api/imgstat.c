@@ -154,6 +154,11 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
     int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
     if (rc == IMGSTAT_OK) {
         tree_totals(t, totals);
+        if (totals->bytes > IMGSTAT_MAX_FIGURE) /* C4: never a wrapped total */
+            return err_set(&h->err, IMGSTAT_ELIMIT,
+                           "total_files_size does not fit: the files hold more than %llu bytes "
+                           "(2^63-1, IMGSTAT_MAX_FIGURE: the API's signed 64-bit integer)",
+                           (unsigned long long)IMGSTAT_MAX_FIGURE);
         keep_warning(h, img->warning, totals); /* the plan's first: it was found first */
         keep_warning(h, tree_first_warning(t), NULL);
     }

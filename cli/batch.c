@@ -36,17 +36,25 @@ static int worse(int a, int b)
     return a == EXIT_GATE || b == EXIT_GATE ? EXIT_GATE : EXIT_OK;
 }
 
+/* An image that could not be scanned: its line, and the reason on stderr. */
+static int scan_failed(const struct batch *b, imgstat *h, struct job *j, FILE *f, const char *why)
+{
+    const struct imgstat_image_info *im = imgstat_image(h);
+    const char *name = im && im->nrefs ? im->refs[0] : im ? im->id : NULL;
+    report_error(f, b->c, j->input, name, why);
+    fprintf(stderr, "imgstat: %s: %s\n", j->input, why);
+    return EXIT_ERROR;
+}
+
 /* Scan the chosen image of h and write its line. */
 static int scan_one(const struct batch *b, imgstat *h, struct job *j, FILE *f)
 {
     struct imgstat_totals t;
-    if (imgstat_scan(h, &t) != IMGSTAT_OK) {
-        const struct imgstat_image_info *im = imgstat_image(h);
-        const char *name = im && im->nrefs ? im->refs[0] : im ? im->id : NULL;
-        report_error(f, b->c, j->input, name, imgstat_errmsg(h));
-        fprintf(stderr, "imgstat: %s: %s\n", j->input, imgstat_errmsg(h));
-        return EXIT_ERROR;
-    }
+    char why[256];
+    if (imgstat_scan(h, &t) != IMGSTAT_OK)
+        return scan_failed(b, h, j, f, imgstat_errmsg(h));
+    if (figures_check(b->c, h, &t, why, sizeof why)) /* never a wrapped figure (C4) */
+        return scan_failed(b, h, j, f, why);
     if (report_stats(f, b->c, h, &t, j->input) != IMGSTAT_OK)
         return EXIT_ERROR;
     return gates(b->c, j->input, &t);

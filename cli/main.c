@@ -51,6 +51,12 @@ int main(int argc, char **argv)
         imgstat_close(h);
         return EXIT_ERROR;
     }
+    char why[256];
+    if (c.cmd != CMD_FILES && figures_check(&c, h, &t, why, sizeof why)) {
+        fprintf(stderr, "imgstat: %s: %s\n", c.input, why); /* never a wrapped figure (C4) */
+        imgstat_close(h);
+        return EXIT_ERROR;
+    }
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);

@@ -425,6 +425,57 @@ int report_files(const struct cli *c, imgstat *h)
     return imgstat_files(h, list_one, &l);
 }
 
+/* ---- figures that do not fit (C4) ---- */
+
+/* The first figure of layer i that does not fit, or NULL. */
+static const char *layer_too_big(const struct imgstat_layer_info *l)
+{
+    const struct {
+        const char *name;
+        uint64_t v;
+    } f[] = {{"compressed_bytes", l->compressed_bytes},
+             {"uncompressed_bytes", l->uncompressed_bytes},
+             {"entries", l->entries},
+             {"files_added", l->files_added},
+             {"bytes_added", l->bytes_added},
+             {"files_replaced", l->files_replaced},
+             {"bytes_replaced", l->bytes_replaced},
+             {"paths_removed", l->paths_removed},
+             {"bytes_removed", l->bytes_removed}};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (f[i].v > IMGSTAT_MAX_FIGURE)
+            return f[i].name;
+    return NULL;
+}
+
+int figures_check(const struct cli *c, imgstat *h, const struct imgstat_totals *t, char *msg,
+                  size_t cap)
+{
+    bool all = c->detail || c->format == FMT_TEXT; /* text always shows per path and wasted */
+    const char *name = NULL, *lname = NULL;
+    uint64_t layer = 0;
+    if (t->bytes > IMGSTAT_MAX_FIGURE) /* imgstat_scan fails first; checked all the same */
+        name = "total_files_size";
+    else if ((all || c->max_wasted_set || c->min_eff_set) && t->layer_bytes > IMGSTAT_MAX_FIGURE)
+        name = "layer_files_size";
+    else if (all && t->bytes_per_path > IMGSTAT_MAX_FIGURE)
+        name = "total_files_size_per_path";
+    for (uint64_t i = 0; c->detail && !name && i < imgstat_image(h)->nlayers; i++)
+        if ((lname = layer_too_big(imgstat_layer(h, i))))
+            layer = i + 1;
+    if (!name && !lname)
+        return 0;
+    if (name)
+        snprintf(msg, cap, "%s does not fit", name);
+    else
+        snprintf(msg, cap, "layer %" PRIu64 "'s %s does not fit", layer, lname);
+    size_t n = strlen(msg);
+    snprintf(msg + n, cap - n,
+             ": over %" PRIu64 " (2^63-1, IMGSTAT_MAX_FIGURE: the API's signed 64-bit integer)",
+             IMGSTAT_MAX_FIGURE);
+    return 1;
+}
+
 /* ---- CI gates ---- */
 
 int gates(const struct cli *c, const char *input, const struct imgstat_totals *t)

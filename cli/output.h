@@ -30,6 +30,11 @@ int report_files(const struct cli *c, imgstat *h);
 uint64_t wasted_bytes(const struct imgstat_totals *t);
 double efficiency(const struct imgstat_totals *t);
 
+/* C4: whether every figure this report and its gates print or compare fits (the library
+ * gives IMGSTAT_TOO_BIG for one that does not): 0, or 1 with a one-line reason in msg. */
+int figures_check(const struct cli *c, imgstat *h, const struct imgstat_totals *t, char *msg,
+                  size_t cap);
+
 /* The CI gates for one image: EXIT_OK, or EXIT_GATE with one reason line per breach on
  * stderr (the report is printed either way). */
 int gates(const struct cli *c, const char *input, const struct imgstat_totals *t);

@@ -82,6 +82,12 @@ struct imgstat_options {
     void *progress_ctx;
 };
 
+/* Every figure below is exact and at most IMGSTAT_MAX_FIGURE, the largest value of HSS's
+ * signed 64-bit integers.  A figure whose exact value is larger reads IMGSTAT_TOO_BIG, never a
+ * wrapped number; imgstat_scan fails (IMGSTAT_ELIMIT) when `files` or `bytes` would. */
+#define IMGSTAT_MAX_FIGURE UINT64_C(9223372036854775807)
+#define IMGSTAT_TOO_BIG UINT64_MAX
+
 /* What the final filesystem holds. */
 struct imgstat_totals {
     uint64_t files;          /* regular-file paths, each hard-link name counted */

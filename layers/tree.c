@@ -1,13 +1,34 @@
 /*
- * The merge rules: applying one layer entry to the merged view (SEMANTICS.md §2.3).
+ * The merge rules: applying one layer entry to the merged view (docs/rules.md).
  * Storage (nodes, inodes, the hash) is in tree_store.c, the listing in tree_list.c.
  *
  * Invariants:
  * - A node's `stamp` equals the tree's `gen` iff the current layer created or
- *   replaced it or one of its descendants (umoci's upperPaths, SEMANTICS M3).  The
- *   stamped set is closed under ancestors, so a whiteout can drop any unstamped
- *   node together with its subtree.
+ *   replaced it or one of its descendants (umoci's upperPaths, W2).  The stamped set
+ *   is closed under ancestors, so a whiteout can drop any unstamped node together
+ *   with its subtree.
+ * - A directory whose `aux` equals `gen` has only stamped nodes below it: a whiteout
+ *   has nothing left to hide there, so a repeated opaque marker or whiteout is free.
  * - The totals always describe the live nodes.
+ *
+ * Names resolve as filepath-securejoin resolves them (P1, P4, P5): component by
+ * component, `..` taking back the last one, symlinks expanded, a missing or
+ * non-directory component kept as a mere name.  Two caches make that linear in the
+ * entries: the last parent directory resolved (entries come grouped by directory) and,
+ * per symlink, where its target leads (a memo), so a chain of links is walked once.
+ * A cached answer is used only while it equals a fresh walk's.  A walk reads the
+ * directories and symlinks it passes through, and finds names missing or files where
+ * it went lexically; so it can change only when
+ *   - a directory or symlink is removed (rm_epoch): the walk may have passed it;
+ *   - a symlink is created (sym_epoch), for walks that took a name lexically: the
+ *     name may now be that link;
+ *   - the name a walk ended on lexically becomes a directory or symlink (checked on
+ *     use: the walk would now go on into it).
+ * Files and devices never change a walk, since a non-directory is taken lexically
+ * exactly as a missing name is; nor does a new directory where a walk went
+ * lexically, since it is empty and leads where the names led (a symlink created in
+ * it later bumps sym_epoch).  Hops and depth are those of the fresh walk: a memo
+ * keeps the links it followed, and the depth of a name does not depend on the walk.
  */
 #include "tree.h"
 
@@ -16,80 +37,222 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "tree_impl.h"
 
-enum res { RES_OK = 0, RES_MISSING, RES_NOTDIR, RES_LOOP, RES_DEEP, RES_NOMEM };
+enum res { RES_OK = 0, RES_NOTDIR, RES_LOOP, RES_DEEP, RES_NOMEM, RES_CHECK };
 
-/* image-spec layer.md §Whiteouts: hide what lower layers put here, keep this layer's own. */
-static void prune(struct tree *t, uint32_t id)
+/* Where a resolution stands (P1, P4): an existing directory, then `extra` names taken
+ * lexically; the first of them is missing or not a directory, so none of them exists. */
+struct walk {
+    uint32_t dir, extra, depth, hops;
+    const char *first; /* the first lexical name, when extra > 0 */
+    size_t first_len;
+    bool lexical;           /* some name on the way was taken lexically */
+    bool fresh;             /* use and store no memo */
+    struct tail_name *tail; /* when set: note the lexical names (fresh walks only) */
+};
+
+/* ------------------------------------------------------------------ resolving names */
+
+static enum res walk_path(struct tree *t, struct walk *w, const char *p, size_t len);
+
+/* Whether link's memo still says where a fresh walk of its target leads (see the top). */
+static bool memo_valid(const struct tree *t, uint32_t link)
 {
-    if (N(t, id)->stamp != t->gen) {
-        tree_remove(t, id);
-        return;
-    }
-    for (uint32_t c = N(t, id)->first_child; c;) {
-        uint32_t next = N(t, c)->next_sib;
-        prune(t, c);
-        c = next;
-    }
+    uint32_t slot = N(t, link)->aux;
+    if (!slot)
+        return false;
+    const struct memo *m = &t->memos[slot];
+    if (m->rm_epoch != t->rm_epoch || (m->lexical && m->sym_epoch != t->sym_epoch))
+        return false;
+    if (m->extra == 0)
+        return true;
+    uint32_t c = tree_lookup(t, m->dir, m->first, m->first_len);
+    return !c || (N(t, c)->type != ENT_DIR && N(t, c)->type != ENT_SYMLINK);
 }
 
-static void stamp_up(struct tree *t, uint32_t id)
+static void memo_store(struct tree *t, uint32_t link, const struct walk *w, uint32_t hops)
 {
-    while (id && N(t, id)->stamp != t->gen) {
-        N(t, id)->stamp = t->gen;
-        id = N(t, id)->parent;
-    }
+    uint32_t slot = N(t, link)->aux;
+    if (!slot && !(slot = N(t, link)->aux = tree_memo_slot(t)))
+        return; /* out of memory: the link is walked again next time */
+    t->memos[slot] = (struct memo){.rm_epoch = t->rm_epoch,
+                                   .sym_epoch = t->sym_epoch,
+                                   .dir = w->dir,
+                                   .extra = w->extra,
+                                   .depth = w->depth,
+                                   .hops = hops,
+                                   .first = w->first,
+                                   .first_len = (uint16_t)w->first_len,
+                                   .lexical = w->lexical};
 }
 
-/*
- * Walk `p` (raw: may hold "", ".", "..", a leading '/') from *cur as directories,
- * following symlinks inside the image root (SEMANTICS A5).  With `create`, missing
- * directories are made (containerd mkparent, umoci mkdirAll).
- */
-static enum res resolve(struct tree *t, uint32_t *cur, unsigned *depth, const char *p, size_t len,
-                        bool create, unsigned *hops)
+/* A symlink on the way: on to where its target leads from the link's directory (P1).
+ * Hops count every link followed for the whole name, nested ones included. */
+static enum res follow(struct tree *t, struct walk *w, uint32_t link)
+{
+    if (++w->hops > TREE_MAX_HOPS)
+        return RES_LOOP;
+    if (!w->fresh && memo_valid(t, link)) {
+        const struct memo *m = &t->memos[N(t, link)->aux];
+        if (w->hops + m->hops > TREE_MAX_HOPS)
+            return RES_LOOP;
+        w->dir = m->dir;
+        w->extra = m->extra;
+        w->depth = m->depth;
+        w->hops += m->hops;
+        w->first = m->first;
+        w->first_len = m->first_len;
+        w->lexical |= m->lexical;
+        return RES_OK;
+    }
+    const struct inode *in = I(t, N(t, link)->ino);
+    struct walk sub = *w;
+    sub.lexical = false;
+    enum res r = walk_path(t, &sub, in->target, in->target_len);
+    if (r != RES_OK)
+        return r;
+    if (!w->fresh)
+        memo_store(t, link, &sub, sub.hops - w->hops);
+    sub.lexical |= w->lexical;
+    *w = sub;
+    return RES_OK;
+}
+
+/* One name: into a directory, through a symlink, or else lexically (P4). */
+static enum res walk_name(struct tree *t, struct walk *w, const char *seg, size_t n)
+{
+    if (w->depth + 1 > TREE_MAX_DEPTH)
+        return RES_DEEP;
+    if (w->extra == 0) {
+        uint32_t c = tree_lookup(t, w->dir, seg, n);
+        uint8_t type = c ? N(t, c)->type : 0;
+        if (type == ENT_DIR) {
+            w->dir = c;
+            w->depth++;
+            return RES_OK;
+        }
+        if (type == ENT_SYMLINK)
+            return follow(t, w, c);
+        w->first = seg;
+        w->first_len = n;
+        w->lexical = true;
+    }
+    if (w->tail)
+        w->tail[w->extra] = (struct tail_name){seg, n};
+    w->extra++;
+    w->depth++;
+    return RES_OK;
+}
+
+/* Walk the raw path p (may hold "", ".", "..", a leading '/') on from where w stands. */
+static enum res walk_path(struct tree *t, struct walk *w, const char *p, size_t len)
 {
     size_t i = 0, n;
     const char *seg;
     int kind;
-    if (len && p[0] == '/') {
-        *cur = ROOT;
-        *depth = 0;
+    if (len && p[0] == '/') { /* an absolute target starts again at the image root (P1) */
+        w->dir = ROOT;
+        w->extra = w->depth = 0;
     }
     while ((kind = path_next(p, len, &i, &seg, &n)) >= 0) {
-        if (kind == SEG_DOTDOT) {
-            if (*cur != ROOT) {
-                *cur = N(t, *cur)->parent;
-                (*depth)--;
-            }
-            continue;
-        }
-        if (*depth + 1 > TREE_MAX_DEPTH)
-            return RES_DEEP;
-        uint32_t c = tree_lookup(t, *cur, seg, n);
-        if (!c) {
-            if (!create)
-                return RES_MISSING;
-            const char *name = arena_strndup(&t->names, seg, n);
-            if (!name || !(c = tree_node_new(t, *cur, name, n, ENT_DIR, 0)))
-                return RES_NOMEM;
-        } else if (N(t, c)->type == ENT_SYMLINK) {
-            if (++*hops > TREE_MAX_HOPS)
-                return RES_LOOP;
-            const struct inode *in = I(t, N(t, c)->ino);
-            enum res r = resolve(t, cur, depth, in->target, in->target_len, create, hops);
+        if (kind == SEG_NAME) {
+            enum res r = walk_name(t, w, seg, n);
             if (r != RES_OK)
                 return r;
-            continue;
-        } else if (N(t, c)->type != ENT_DIR) {
-            return RES_NOTDIR;
+        } else if (w->extra) { /* P4: `..` takes back a lexical name */
+            w->extra--;
+            w->depth--;
+        } else if (w->dir != ROOT) { /* P1: and stops at the root */
+            w->dir = N(t, w->dir)->parent;
+            w->depth--;
         }
-        *cur = c;
-        (*depth)++;
     }
     return RES_OK;
 }
+
+/* TREE_SELFCHECK: a fresh walk must give what the caches gave. */
+static enum res check_walk(struct tree *t, const struct walk *w, enum res r, const char *p,
+                           size_t len)
+{
+    struct walk f = {.dir = ROOT, .fresh = true};
+    enum res fr = walk_path(t, &f, p, len);
+    if (fr != r)
+        return RES_CHECK;
+    /* `lexical` may stay set after a missing name became a directory: it only makes the
+     * answer depend on more than it needs to */
+    if (r == RES_OK && (f.dir != w->dir || f.extra != w->extra || f.depth != w->depth ||
+                        f.hops != w->hops || (f.lexical && !w->lexical)))
+        return RES_CHECK;
+    return r;
+}
+
+/* Resolve p (a canonical path) from the image root, creating nothing (P1, P4). */
+static enum res resolve(struct tree *t, struct walk *w, const char *p, size_t len)
+{
+    *w = (struct walk){.dir = ROOT, .fresh = (t->debug & TREE_PLAIN) != 0};
+    enum res r = walk_path(t, w, p, len);
+    return t->debug & TREE_SELFCHECK ? check_walk(t, w, r, p, len) : r;
+}
+
+/* resolve() for an entry's parent, through the last parent resolved (*hit: it was that). */
+static enum res resolve_parent(struct tree *t, struct walk *w, const char *p, size_t len, bool *hit)
+{
+    *hit = t->cache_dir && t->cache_len == len && t->cache_rm == t->rm_epoch &&
+           (!t->cache_lexical || t->cache_sym == t->sym_epoch) && !(t->debug & TREE_PLAIN) &&
+           memcmp(t->cache_path, p, len) == 0;
+    if (*hit) {
+        *w = (struct walk){.dir = t->cache_dir, .lexical = t->cache_lexical};
+        if (!(t->debug & TREE_SELFCHECK))
+            return RES_OK;
+        struct walk f;
+        enum res r = resolve(t, &f, p, len);
+        return r == RES_OK && f.extra == 0 && f.dir == w->dir ? RES_OK : RES_CHECK;
+    }
+    return resolve(t, w, p, len);
+}
+
+static void cache_parent(struct tree *t, const struct walk *w, const char *p, size_t len)
+{
+    memcpy(t->cache_path, p, len);
+    t->cache_len = len;
+    t->cache_dir = w->dir;
+    t->cache_lexical = w->lexical;
+    t->cache_rm = t->rm_epoch;
+    t->cache_sym = t->sym_epoch;
+}
+
+/* P2, P3, P5: once the whole name is resolved, the names taken lexically become
+ * directories, unless the first of them is a non-directory (P3); *made is the first one
+ * made.  They are found again by a fresh walk that notes them, since a memo keeps only the
+ * first. */
+static enum res make_dirs(struct tree *t, struct walk *w, const char *p, size_t len, uint32_t *made)
+{
+    if (tree_lookup(t, w->dir, w->first, w->first_len))
+        return RES_NOTDIR;
+    if (!t->tail && !(t->tail = malloc(TREE_MAX_DEPTH * sizeof *t->tail)))
+        return RES_NOMEM;
+    struct walk f = {.dir = ROOT, .fresh = true, .tail = t->tail};
+    enum res r = walk_path(t, &f, p, len);
+    if (r != RES_OK || f.dir != w->dir || f.extra != w->extra)
+        return r != RES_OK ? r : RES_CHECK;
+    for (uint32_t i = 0; i < f.extra; i++) {
+        const char *name = arena_strndup(&t->names, t->tail[i].p, t->tail[i].len);
+        uint32_t id = name ? tree_node_new(t, f.dir, name, t->tail[i].len, ENT_DIR, 0) : 0;
+        if (!id)
+            return RES_NOMEM;
+        f.dir = id;
+        if (!*made)
+            *made = id;
+    }
+    w->dir = f.dir;
+    w->extra = 0;
+    return RES_OK;
+}
+
+/* ------------------------------------------------------------------ errors */
 
 /* A merge conflict: an error, or in lenient mode a counted warning and the entry skipped. */
 static int conflict(struct tree *t, struct err *e, const char *path, const char *what)
@@ -114,55 +277,165 @@ static int resolve_error(struct tree *t, struct err *e, const char *path, enum r
         return err_set(e, IMGSTAT_ELIMIT, "'%s': deeper than %d directories (TREE_MAX_DEPTH)", path,
                        TREE_MAX_DEPTH);
     case RES_NOMEM: return err_nomem(e);
+    case RES_CHECK:
+        return err_set(e, IMGSTAT_EINPUT, "'%s': a cached resolution differs from a fresh one",
+                       path);
     default: return IMGSTAT_OK;
+    }
+}
+
+/* ------------------------------------------------------------------ whiteouts */
+
+/* C5: what a layer hid, counted as removed. */
+static void count_removed(struct tree *t, const struct tree_removed *gone)
+{
+    t->layer.paths_removed += gone->paths;
+    tree_fig_add(&t->layer.bytes_removed, gone->file_bytes);
+}
+
+static void prune(struct tree *t, uint32_t id, struct tree_removed *gone);
+
+/* W2, W3: hide every lower node below dir.  Afterwards everything below it is this layer's,
+ * which `aux` remembers, so the next whiteout there has nothing to walk. */
+static void prune_children(struct tree *t, uint32_t dir, struct tree_removed *gone)
+{
+    for (uint32_t c = N(t, dir)->first_child; c;) {
+        uint32_t next = N(t, c)->next_sib;
+        prune(t, c, gone);
+        c = next;
+    }
+    if (!(t->debug & TREE_PLAIN))
+        N(t, dir)->aux = t->gen;
+}
+
+/* image-spec layer.md §Whiteouts (W2): hide what lower layers put here, keep this layer's own. */
+static void prune(struct tree *t, uint32_t id, struct tree_removed *gone)
+{
+    const struct node *n = N(t, id);
+    if (n->stamp != t->gen)
+        tree_remove(t, id, gone);
+    else if (n->type == ENT_DIR && n->aux != t->gen)
+        prune_children(t, id, gone);
+}
+
+/* W1-W3, W5: a whiteout or opaque marker, its parent resolved to w (or not: r). */
+static int whiteout(struct tree *t, struct err *e, const char *path, enum wh_kind kind,
+                    const struct walk *w, enum res r, const char *base, size_t blen)
+{
+    if (r != RES_OK)
+        return resolve_error(t, e, path, r);
+    if (w->extra)
+        return IMGSTAT_OK; /* W5: under a missing or non-directory parent: nothing to hide */
+    struct tree_removed gone = {0, 0};
+    if (kind == WH_OPAQUE) {
+        if (N(t, w->dir)->aux != t->gen)
+            prune_children(t, w->dir, &gone);
+    } else {
+        uint32_t victim = tree_lookup(t, w->dir, base + WH_PREFIX_LEN, blen - WH_PREFIX_LEN);
+        if (victim)
+            prune(t, victim, &gone);
+    }
+    count_removed(t, &gone);
+    return IMGSTAT_OK;
+}
+
+/* ------------------------------------------------------------------ AUFS link targets (W6) */
+
+/* Where name p is in the index, or the empty slot where it would go. */
+static size_t plnk_slot(const struct tree *t, const char *p, size_t len)
+{
+    size_t mask = t->plnk_index_cap - 1;
+    for (size_t i = (size_t)XXH3_64bits(p, len) & mask;; i = (i + 1) & mask) {
+        uint32_t k = t->plnk_index[i];
+        if (!k || (t->plnk[k - 1].len == len && memcmp(t->plnk[k - 1].name, p, len) == 0))
+            return i;
     }
 }
 
 static uint32_t plnk_find(const struct tree *t, const char *p, size_t len)
 {
-    for (size_t i = 0; i < t->nplnk; i++)
-        if (t->plnk[i].len == len && memcmp(t->plnk[i].name, p, len) == 0)
-            return t->plnk[i].ino;
-    return 0;
+    if (!t->nplnk)
+        return 0;
+    uint32_t k = t->plnk_index[plnk_slot(t, p, len)];
+    return k ? t->plnk[k - 1].ino : 0;
+}
+
+/* Room for one more target, the index kept at most half full. */
+static bool plnk_reserve(struct tree *t)
+{
+    if (t->nplnk == t->plnk_cap) {
+        size_t cap = t->plnk_cap ? 2 * t->plnk_cap : 16;
+        struct plnk *v = cap < UINT32_MAX ? realloc(t->plnk, cap * sizeof *v) : NULL;
+        if (!v)
+            return false;
+        t->plnk = v;
+        t->plnk_cap = cap;
+    }
+    if (2 * (t->nplnk + 1) <= t->plnk_index_cap)
+        return true;
+    size_t cap = t->plnk_index_cap ? 2 * t->plnk_index_cap : 64;
+    uint32_t *idx = calloc(cap, sizeof *idx);
+    if (!idx)
+        return false;
+    free(t->plnk_index);
+    t->plnk_index = idx;
+    t->plnk_index_cap = cap;
+    for (size_t k = 0; k < t->nplnk; k++)
+        idx[plnk_slot(t, t->plnk[k].name, t->plnk[k].len)] = (uint32_t)(k + 1);
+    return true;
+}
+
+/* An inode no name took: it never had a name, so it is freed uncounted. */
+static void plnk_drop_inode(struct tree *t, uint32_t ino)
+{
+    struct inode *in = I(t, ino);
+    if (in->nlink == 0) {
+        in->nlink = 1;
+        in->type = 0;
+        tree_inode_unlink(t, ino);
+    }
 }
 
 static int plnk_add(struct tree *t, const char *p, size_t len, uint64_t size, struct err *e)
 {
-    if (t->nplnk == t->plnk_cap) {
-        size_t cap = t->plnk_cap ? 2 * t->plnk_cap : 16;
-        struct plnk *v = realloc(t->plnk, cap * sizeof *v);
-        if (!v)
-            return err_nomem(e);
-        t->plnk = v;
-        t->plnk_cap = cap;
-    }
-    const char *name = arena_strndup(&t->names, p, len);
-    uint32_t ino = name ? tree_inode_new(t, ENT_REG, size) : 0;
+    if (!plnk_reserve(t))
+        return err_nomem(e);
+    uint32_t ino = tree_inode_new(t, ENT_REG, size);
     if (!ino)
         return err_nomem(e);
+    size_t slot = plnk_slot(t, p, len);
+    uint32_t k = t->plnk_index[slot];
+    if (k) { /* the same target again: the last one wins (E1, moby's map by name) */
+        plnk_drop_inode(t, t->plnk[k - 1].ino);
+        t->plnk[k - 1].ino = ino;
+        return IMGSTAT_OK;
+    }
+    const char *name = arena_strndup(&t->names, p, len);
+    if (!name)
+        return err_nomem(e);
     t->plnk[t->nplnk++] = (struct plnk){name, len, ino};
+    t->plnk_index[slot] = (uint32_t)t->nplnk;
     return IMGSTAT_OK;
 }
 
 /* Forget the layer's AUFS link targets; those no name took are freed. */
 static void plnk_reset(struct tree *t)
 {
-    for (size_t i = 0; i < t->nplnk; i++) {
-        struct inode *in = I(t, t->plnk[i].ino);
-        if (in->nlink == 0) {
-            in->nlink = 1;
-            in->type = 0; /* not counted: it never had a name */
-            tree_inode_unlink(t, t->plnk[i].ino);
-        }
-    }
+    for (size_t i = 0; i < t->nplnk; i++)
+        plnk_drop_inode(t, t->plnk[i].ino);
     t->nplnk = 0;
+    free(t->plnk_index); /* cleared by dropping: a layer with none costs nothing */
+    t->plnk_index = NULL;
+    t->plnk_index_cap = 0;
 }
 
-/* The inode a hard link names: root-relative, parents followed, last component not. */
+/* ------------------------------------------------------------------ entries */
+
+/* E3: the inode a hard link names: from the image root, parents followed (P1, P4), the last
+ * component not.  *ino_out stays 0 when a lenient conflict skipped the link. */
 static int link_target(struct tree *t, const struct layer_entry *ent, const char *path,
                        uint32_t *ino_out, struct err *e)
 {
-    uint32_t target = 0, *out = &target;
     *ino_out = 0;
     char lp[PATH_MAX_BYTES + 1];
     bool clamped;
@@ -170,82 +443,147 @@ static int link_target(struct tree *t, const struct layer_entry *ent, const char
     if (len < 0)
         return err_set(e, IMGSTAT_ELIMIT, "'%s': link name longer than %d bytes (PATH_MAX_BYTES)",
                        path, PATH_MAX_BYTES);
-    size_t blen = path_base_len(lp, (size_t)len);
-    size_t plen = (size_t)len > blen ? (size_t)len - blen - 1 : 0;
-    uint32_t dir = ROOT;
-    unsigned depth = 0, hops = 0;
-    enum res r = resolve(t, &dir, &depth, lp, plen, false, &hops);
-    *out = 0;
     if ((size_t)len > sizeof AUFS_PLNK - 1 && memcmp(lp, AUFS_PLNK, sizeof AUFS_PLNK - 1) == 0 &&
         (*ino_out = plnk_find(t, lp, (size_t)len)))
-        return IMGSTAT_OK;
-    if (r == RES_OK && len > 0)
-        *out = tree_lookup(t, dir, lp + len - blen, blen);
-    if (r == RES_DEEP || r == RES_NOMEM || r == RES_LOOP)
+        return IMGSTAT_OK; /* W6 */
+    size_t blen = path_base_len(lp, (size_t)len);
+    size_t plen = (size_t)len > blen ? (size_t)len - blen - 1 : 0;
+    struct walk w;
+    enum res r = resolve(t, &w, lp, plen);
+    if (r != RES_OK)
         return resolve_error(t, e, path, r);
-    if (!*out) {
+    uint32_t target = len > 0 && !w.extra ? tree_lookup(t, w.dir, lp + len - blen, blen) : 0;
+    if (!target) { /* E4 */
         char what[PATH_MAX_BYTES + 64];
         snprintf(what, sizeof what, "hard link to missing '%s'", lp);
         return conflict(t, e, path, what);
     }
-    if (N(t, *out)->type == ENT_DIR)
+    if (N(t, target)->type == ENT_DIR)
         return conflict(t, e, path, "hard link to a directory");
-    *ino_out = N(t, *out)->ino;
+    *ino_out = N(t, target)->ino;
     return IMGSTAT_OK;
 }
 
-/* ENTRY at dir/name (SEMANTICS A8): same-layer last wins, dir over dir merges. */
+/* The inode of a new non-directory entry (E3, E5); *ino 0 when a lenient conflict skipped
+ * a hard link.  *type becomes the target's type for a hard link. */
+static int entry_inode(struct tree *t, const struct layer_entry *ent, const char *path,
+                       uint8_t *type, uint32_t *ino, struct err *e)
+{
+    if (*type == ENT_HARDLINK) {
+        int rc = link_target(t, ent, path, ino, e);
+        if (*ino)
+            *type = I(t, *ino)->type;
+        return rc;
+    }
+    if (ent->link_len > PATH_MAX_BYTES)
+        return err_set(e, IMGSTAT_ELIMIT, "'%s': symlink target longer than %d bytes", path,
+                       PATH_MAX_BYTES);
+    if (!(*ino = tree_inode_new(t, *type, *type == ENT_REG ? ent->size : 0)))
+        return err_nomem(e);
+    if (*type == ENT_SYMLINK) {
+        I(t, *ino)->target = arena_strndup(&t->names, ent->link ? ent->link : "", ent->link_len);
+        I(t, *ino)->target_len = (uint16_t)ent->link_len;
+        if (!I(t, *ino)->target)
+            return err_nomem(e);
+    }
+    return IMGSTAT_OK;
+}
+
+static void stamp_up(struct tree *t, uint32_t id)
+{
+    while (id && N(t, id)->stamp != t->gen) {
+        N(t, id)->stamp = t->gen;
+        id = N(t, id)->parent;
+    }
+}
+
+/* C5: an entry's effect on its layer's figures.  A regular file over a regular file is a
+ * replacement; anything else it hid was removed; a regular file where none was is added. */
+static void count_entry(struct tree *t, const struct tree_removed *gone, bool over_file,
+                        uint32_t new_file)
+{
+    if (new_file && over_file) {
+        t->layer.files_replaced++;
+        tree_fig_add(&t->layer.bytes_replaced, I(t, new_file)->size);
+        return;
+    }
+    count_removed(t, gone);
+    if (new_file) {
+        t->layer.files_added++;
+        tree_fig_add(&t->layer.bytes_added, I(t, new_file)->size);
+    }
+}
+
+/* An entry at dir/name (E1, E2): same-layer last wins, a directory over a directory merges.
+ * made: the first directory P5 made for it, taken back if the entry is skipped. */
 static int put_entry(struct tree *t, const struct layer_entry *ent, const char *path, uint32_t dir,
-                     const char *name, size_t nlen, struct err *e)
+                     const char *name, size_t nlen, uint32_t made, struct err *e)
 {
     uint32_t old = tree_lookup(t, dir, name, nlen);
     const char *stored = old ? N(t, old)->name : NULL;
-    bool was_file = false;
-    uint64_t old_size = 0;
+    struct tree_removed gone = {0, 0};
+    bool over_file = false;
     if (old) {
         if (N(t, old)->type == ENT_DIR && ent->type == ENT_DIR) {
             stamp_up(t, old);
             return IMGSTAT_OK;
         }
-        if ((was_file = N(t, old)->type == ENT_REG))
-            old_size = I(t, N(t, old)->ino)->size;
-        tree_remove(t, old); /* the name stays in the arena: reuse it */
+        over_file = N(t, old)->type == ENT_REG;
+        tree_remove(t, old, &gone); /* the name stays in the arena: reuse it */
     }
-    if (!stored && !(stored = arena_strndup(&t->names, name, nlen)))
-        return err_nomem(e);
-
     uint8_t type = ent->type;
-    uint32_t ino = 0;
-    if (type == ENT_HARDLINK) {
-        int rc = link_target(t, ent, path, &ino, e);
-        if (rc != IMGSTAT_OK || !ino)
-            return rc;
-        type = I(t, ino)->type;
-    } else if (type != ENT_DIR) {
-        if (!(ino = tree_inode_new(t, type, type == ENT_REG ? ent->size : 0)))
+    uint32_t ino = 0, id = 0;
+    int rc = type == ENT_DIR ? IMGSTAT_OK : entry_inode(t, ent, path, &type, &ino, e);
+    if (rc == IMGSTAT_OK && (ino || type == ENT_DIR)) {
+        if ((!stored && !(stored = arena_strndup(&t->names, name, nlen))) ||
+            !(id = tree_node_new(t, dir, stored, nlen, type, ino)))
             return err_nomem(e);
-        if (type == ENT_SYMLINK) {
-            if (ent->link_len > PATH_MAX_BYTES)
-                return err_set(e, IMGSTAT_ELIMIT, "'%s': symlink target longer than %d bytes", path,
-                               PATH_MAX_BYTES);
-            I(t, ino)->target = arena_strndup(&t->names, ent->link ? ent->link : "", ent->link_len);
-            I(t, ino)->target_len = (uint16_t)ent->link_len;
-            if (!I(t, ino)->target)
-                return err_nomem(e);
-        }
+        stamp_up(t, id);
+    } else if (rc == IMGSTAT_OK && made) { /* skipped (--lenient): it leaves no directory */
+        struct tree_removed undone = {0, 0};
+        tree_remove(t, made, &undone);
     }
-    uint32_t id = tree_node_new(t, dir, stored, nlen, type, ino);
-    if (!id)
-        return err_nomem(e);
-    stamp_up(t, id);
-    if (type == ENT_REG && was_file) { /* a replacement, not a removal */
-        t->layer.paths_removed--;
-        t->layer.bytes_removed -= old_size;
-        t->layer.files_replaced++;
-        t->layer.bytes_replaced += I(t, ino)->size;
-    } else if (type == ENT_REG) {
-        t->layer.files_added++;
-        t->layer.bytes_added += I(t, ino)->size;
+    count_entry(t, &gone, over_file, id && type == ENT_REG ? ino : 0);
+    return rc;
+}
+
+/* W4, W6 and the rest: what a name that is not an ordinary entry does. */
+static int special_entry(struct tree *t, const struct layer_entry *ent, const char *path,
+                         size_t len, enum wh_kind kind, struct err *e)
+{
+    if (kind == WH_BARE)
+        return conflict(t, e, path, "whiteout '.wh.' names no file");
+    if (ent->type == ENT_REG && len > sizeof AUFS_PLNK - 1 &&
+        memcmp(path, AUFS_PLNK, sizeof AUFS_PLNK - 1) == 0)
+        return plnk_add(t, path, len, ent->size, e);
+    return IMGSTAT_OK;
+}
+
+/* Count the entry against the limits and normalise its name into path (N1, N2). */
+static int admit(struct tree *t, const struct layer_entry *ent, char *path, long *len,
+                 struct err *e)
+{
+    bool clamped;
+    if (++t->tot.entries > t->max_entries && t->max_entries)
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "more than %llu tar entries in the image (raise it with --max-entries)",
+                       (unsigned long long)t->max_entries);
+    t->layer.entries++;
+    if ((*len = path_normalize(ent->path, ent->path_len, path, &clamped)) < 0)
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "member name of %zu bytes is longer than %d (PATH_MAX_BYTES)", ent->path_len,
+                       PATH_MAX_BYTES);
+    if (ent->type == ENT_REG && ent->size > IMGSTAT_MAX_FIGURE) /* C4 */
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "'%s': a size of %llu bytes is over %llu, the largest figure "
+                       "(IMGSTAT_MAX_FIGURE, a signed 64-bit integer)",
+                       path, (unsigned long long)ent->size, (unsigned long long)IMGSTAT_MAX_FIGURE);
+    if (ent->type == ENT_REG)
+        tree_fig_add(&t->layer_bytes, ent->size);
+    if (clamped && t->tot.warnings++ == 0) {
+        snprintf(t->warning, sizeof t->warning, "'..' clamped at the image root in '%.*s'",
+                 (int)(ent->path_len > 512 ? 512 : ent->path_len), ent->path);
+        err_one_line(t->warning, sizeof t->warning);
     }
     return IMGSTAT_OK;
 }
@@ -254,26 +592,10 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
 {
     struct tree *t = ctx;
     char path[PATH_MAX_BYTES + 1];
-    bool clamped;
-    if (++t->tot.entries > t->max_entries && t->max_entries)
-        return err_set(e, IMGSTAT_ELIMIT,
-                       "more than %llu tar entries in the image (raise it with --max-entries)",
-                       (unsigned long long)t->max_entries);
-    t->layer.entries++;
-    if (ent->type == ENT_REG)
-        t->tot.layer_bytes += ent->size;
-    long len = path_normalize(ent->path, ent->path_len, path, &clamped);
-    if (len < 0)
-        return err_set(e, IMGSTAT_ELIMIT,
-                       "member name of %zu bytes is longer than %d (PATH_MAX_BYTES)", ent->path_len,
-                       PATH_MAX_BYTES);
-    if (clamped && t->tot.warnings++ == 0) {
-        snprintf(t->warning, sizeof t->warning, "'..' clamped at the image root in '%.*s'",
-                 (int)(ent->path_len > 512 ? 512 : ent->path_len), ent->path);
-        err_one_line(t->warning, sizeof t->warning);
-    }
-    if (len == 0)
-        return IMGSTAT_OK; /* the root itself (SEMANTICS A2) */
+    long len = 0;
+    int rc = admit(t, ent, path, &len, e);
+    if (rc != IMGSTAT_OK || len == 0)
+        return rc; /* "" is the root itself (N3) */
 
     enum wh_kind kind = wh_classify(path, (size_t)len);
     size_t blen = path_base_len(path, (size_t)len);
@@ -281,51 +603,25 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
     const char *base = path + len - blen;
     if (blen > UINT16_MAX)
         return err_set(e, IMGSTAT_ELIMIT, "'%s': name segment too long", path);
-    if (kind == WH_AUFS) {
-        if (ent->type == ENT_REG && (size_t)len > sizeof AUFS_PLNK - 1 &&
-            memcmp(path, AUFS_PLNK, sizeof AUFS_PLNK - 1) == 0)
-            return plnk_add(t, path, (size_t)len, ent->size, e);
-        return IMGSTAT_OK;
-    }
-    if (kind == WH_BARE)
-        return conflict(t, e, path, "whiteout '.wh.' names no file");
+    if (kind == WH_AUFS || kind == WH_BARE)
+        return special_entry(t, ent, path, (size_t)len, kind, e);
 
-    uint32_t dir = ROOT;
-    unsigned depth = 0, hops = 0;
-    enum res r;
-    if (t->cache_dir && t->cache_epoch == t->epoch && t->cache_len == plen &&
-        memcmp(t->cache_path, path, plen) == 0) {
-        dir = t->cache_dir;
-        r = RES_OK;
-    } else if ((r = resolve(t, &dir, &depth, path, plen, kind == WH_NONE, &hops)) == RES_OK) {
-        memcpy(t->cache_path, path, plen);
-        t->cache_len = plen;
-        t->cache_dir = dir;
-        t->cache_epoch = t->epoch;
-    }
-    if (kind != WH_NONE) {
-        /* a whiteout under a missing or non-directory parent hides nothing (umoci) */
-        if (r == RES_MISSING || r == RES_NOTDIR)
-            return IMGSTAT_OK;
-        if (r != RES_OK)
-            return resolve_error(t, e, path, r);
-        if (kind == WH_OPAQUE) {
-            for (uint32_t c = N(t, dir)->first_child; c;) {
-                uint32_t next = N(t, c)->next_sib;
-                prune(t, c);
-                c = next;
-            }
-        } else {
-            uint32_t victim = tree_lookup(t, dir, base + WH_PREFIX_LEN, blen - WH_PREFIX_LEN);
-            if (victim)
-                prune(t, victim);
-        }
-        return IMGSTAT_OK;
-    }
+    struct walk w;
+    bool hit;
+    uint32_t made = 0;
+    enum res r = resolve_parent(t, &w, path, plen, &hit);
+    if (kind == WH_NONE && r == RES_OK && w.extra)
+        r = make_dirs(t, &w, path, plen, &made);
+    if (r == RES_OK && !w.extra && !hit)
+        cache_parent(t, &w, path, plen);
+    if (kind != WH_NONE)
+        return whiteout(t, e, path, kind, &w, r, base, blen);
     if (r != RES_OK)
         return resolve_error(t, e, path, r);
-    return put_entry(t, ent, path, dir, base, blen, e);
+    return put_entry(t, ent, path, w.dir, base, blen, made, e);
 }
+
+/* ------------------------------------------------------------------ the tree */
 
 struct tree *tree_new(unsigned flags)
 {
@@ -333,6 +629,7 @@ struct tree *tree_new(unsigned flags)
     if (!t)
         return NULL;
     t->flags = flags;
+    t->gen = 1; /* no node's `aux` says "clean" before the first layer */
     t->nbuckets = 1024;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
     /* ids 0 (none) and 1 (root) are taken in both slabs; inode 0 means "no inode" */
@@ -350,6 +647,9 @@ void tree_free(struct tree *t)
     if (!t)
         return;
     free(t->plnk);
+    free(t->plnk_index);
+    free(t->memos);
+    free(t->tail);
     tree_slabs_free(&t->nodes);
     tree_slabs_free(&t->inodes);
     free(t->buckets);
@@ -360,6 +660,11 @@ void tree_free(struct tree *t)
 void tree_set_max_entries(struct tree *t, uint64_t max)
 {
     t->max_entries = max;
+}
+
+void tree_set_debug(struct tree *t, unsigned debug)
+{
+    t->debug = debug;
 }
 
 void tree_begin_layer(struct tree *t)
@@ -373,6 +678,9 @@ void tree_begin_layer(struct tree *t)
 void tree_totals(const struct tree *t, struct imgstat_totals *out)
 {
     *out = t->tot;
+    out->bytes = tree_sum_figure(&t->bytes);
+    out->bytes_per_path = tree_sum_figure(&t->bytes_per_path);
+    out->layer_bytes = t->layer_bytes;
     out->hardlinks = t->tot.files - t->reg_inodes;
 }
 

@@ -3,8 +3,9 @@
  *
  * It holds metadata only (names, types, sizes, link targets) and keeps the
  * totals current on every change, so the final count costs nothing and a layer's
- * effect can be read between layers.  Rules: SEMANTICS.md §2.3, which follows
- * image-spec layer.md and umoci.
+ * effect can be read between layers.  Rules: docs/rules.md (N, W, P, E, C), which
+ * follow image-spec layer.md and umoci.  Every figure is exact (C4): one beyond
+ * IMGSTAT_MAX_FIGURE reads IMGSTAT_TOO_BIG.
  */
 #ifndef IMGSTAT_TREE_H
 #define IMGSTAT_TREE_H
@@ -30,6 +31,13 @@ void tree_free(struct tree *t);
 /* Entries the tree accepts over all layers before failing with IMGSTAT_ELIMIT; 0: no limit. */
 void tree_set_max_entries(struct tree *t, uint64_t max);
 
+/* For tests: TREE_PLAIN resolves every name afresh and walks every whiteout in full (no
+ * cache, no shortcut: the reference the caches must equal); TREE_SELFCHECK also resolves
+ * every name afresh and fails the entry if the cached answer differs. */
+#define TREE_PLAIN 0x1u
+#define TREE_SELFCHECK 0x2u
+void tree_set_debug(struct tree *t, unsigned debug);
+
 /* Start the next layer: forgets which paths the previous layer touched. */
 void tree_begin_layer(struct tree *t);
 
@@ -39,7 +47,8 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e);
 /* The totals of the current view (layers and entries included). */
 void tree_totals(const struct tree *t, struct imgstat_totals *out);
 
-/* What the current layer did so far (reset by tree_begin_layer). */
+/* What the current layer did so far (reset by tree_begin_layer; C5).  Byte figures beyond
+ * IMGSTAT_MAX_FIGURE read IMGSTAT_TOO_BIG. */
 struct tree_layer_stats {
     uint64_t entries, files_added, files_replaced, paths_removed;
     uint64_t bytes_added, bytes_replaced, bytes_removed;

@@ -2,7 +2,9 @@
  * tree_store: the tree's storage.  Nodes and inodes live in slabs of 4096 and are
  * addressed by 32-bit ids (0 means none, 1 is the root); freed slots are reused.
  * Children are found by a chained hash of (parent id, name) and linked in a list
- * per directory.  Every change keeps the totals current.
+ * per directory.  Every change keeps the totals current (exact, C4) and bumps the epochs
+ * tree.c's resolution caches depend on; what a change means for a layer's figures is
+ * tree.c's business (C5): a removal only reports what it took away.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +110,10 @@ static void count(struct tree *t, uint8_t type, uint64_t size, int dir)
     case ENT_DIR: c->dirs += dir; break;
     case ENT_REG:
         c->files += dir;
-        c->bytes_per_path += dir * size;
+        if (dir > 0)
+            tree_sum_add(&t->bytes_per_path, size);
+        else
+            tree_sum_sub(&t->bytes_per_path, size);
         break;
     case ENT_SYMLINK: c->symlinks += dir; break;
     case ENT_CHR:
@@ -132,7 +137,7 @@ static void inode_link(struct tree *t, uint32_t ino)
 {
     struct inode *in = I(t, ino);
     if (in->nlink++ == 0 && in->type == ENT_REG) {
-        t->tot.bytes += in->size;
+        tree_sum_add(&t->bytes, in->size);
         t->reg_inodes++;
     }
 }
@@ -143,7 +148,7 @@ void tree_inode_unlink(struct tree *t, uint32_t ino)
     if (--in->nlink > 0)
         return;
     if (in->type == ENT_REG) {
-        t->tot.bytes -= in->size;
+        tree_sum_sub(&t->bytes, in->size);
         t->reg_inodes--;
     }
     in->type = 0;
@@ -174,6 +179,8 @@ uint32_t tree_node_new(struct tree *t, uint32_t dir, const char *name, size_t le
         N(t, d->first_child)->prev_sib = id;
     d->first_child = id;
     t->live++;
+    if (type == ENT_SYMLINK)
+        t->sym_epoch++; /* a name that was missing or a file may now lead elsewhere */
     if (ino)
         inode_link(t, ino);
     count(t, type, ino ? I(t, ino)->size : 0, +1);
@@ -181,7 +188,7 @@ uint32_t tree_node_new(struct tree *t, uint32_t dir, const char *name, size_t le
 }
 
 /* Unlink and free one node that has no children. */
-static void node_drop(struct tree *t, uint32_t id)
+static void node_drop(struct tree *t, uint32_t id, struct tree_removed *gone)
 {
     struct node *n = N(t, id);
     uint32_t *pp = &t->buckets[n->hash & (t->nbuckets - 1)];
@@ -195,29 +202,55 @@ static void node_drop(struct tree *t, uint32_t id)
     if (n->next_sib)
         N(t, n->next_sib)->prev_sib = n->prev_sib;
     count(t, n->type, n->ino ? I(t, n->ino)->size : 0, -1);
-    t->layer.paths_removed++;
+    gone->paths++;
     if (n->type == ENT_REG)
-        t->layer.bytes_removed += I(t, n->ino)->size;
+        tree_fig_add(&gone->file_bytes, I(t, n->ino)->size);
+    if (n->type == ENT_DIR || n->type == ENT_SYMLINK)
+        t->rm_epoch++; /* a resolution may have passed through it */
+    if (n->type == ENT_SYMLINK && n->aux) {
+        t->memos[n->aux].free_next = t->memo_free;
+        t->memo_free = n->aux;
+    }
     if (n->ino)
         tree_inode_unlink(t, n->ino);
     n->type = 0;
     n->next_sib = t->nodes.free_head;
     t->nodes.free_head = id;
     t->live--;
-    t->epoch++;
 }
 
 /* Remove a node and its whole subtree, without recursion: descend to a leaf, drop it, climb. */
-void tree_remove(struct tree *t, uint32_t top)
+void tree_remove(struct tree *t, uint32_t top, struct tree_removed *gone)
 {
     uint32_t cur = top;
     for (;;) {
         while (N(t, cur)->first_child)
             cur = N(t, cur)->first_child;
         uint32_t up = N(t, cur)->parent;
-        node_drop(t, cur);
+        node_drop(t, cur, gone);
         if (cur == top)
             return;
         cur = up;
     }
+}
+
+/* A memo slot: a freed one, or a new one at the end of the array (slot 0 means none). */
+uint32_t tree_memo_slot(struct tree *t)
+{
+    if (t->memo_free) {
+        uint32_t slot = t->memo_free;
+        t->memo_free = t->memos[slot].free_next;
+        return slot;
+    }
+    if (t->nmemos + 1 >= t->memo_cap) {
+        if (t->memo_cap >= TREE_MAX_NODES)
+            return 0;
+        uint32_t cap = t->memo_cap ? 2 * t->memo_cap : 64;
+        struct memo *m = realloc(t->memos, cap * sizeof *m);
+        if (!m)
+            return 0;
+        t->memos = m;
+        t->memo_cap = cap;
+    }
+    return ++t->nmemos;
 }

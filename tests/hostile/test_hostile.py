@@ -30,6 +30,7 @@ failure, then "N passed, N failed"; exit 1 if any failed.  Python 3 standard lib
 """
 import base64
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -869,6 +870,100 @@ def _(d):
     return write(os.path.join(d, "many.tar"), tar([
         ("manifest.json", json.dumps(man).encode()), ("config.json", cfg),
         ("many/layer.tar.gz", many_entries_layer(MANY))]))
+
+
+# -- the merged tree: inputs that were quadratic (issue 8.9), sums that wrapped (8.1)
+# Correctness only, with the suite's generous bounds; bench/hostile.sh times them.
+
+class StreamedLayer:
+    """A gzip layer written from an iterator of tar() entries, a few at a time: this script's
+    own memory is the floor of every later peak-memory reading (the child is a copy of it
+    until its exec), so big inputs must not pass through one large list."""
+
+    def __init__(self, entries):
+        co, h, parts = zlib.compressobj(6, zlib.DEFLATED, 31), hashlib.sha256(), []
+        for e in entries:
+            b = tar([e], end=False)
+            h.update(b)
+            parts.append(co.compress(b))
+        h.update(b"\0" * 1024)
+        parts += [co.compress(b"\0" * 1024), co.flush()]
+        self.blob, self.diff_id = b"".join(parts), "sha256:" + h.hexdigest()
+        self.media_type, self.ext = MT_TGZ, "tar.gz"
+
+
+def gz_docker(d, entries):
+    return write(os.path.join(d, "img.tar"), docker_tar([StreamedLayer(entries)]))
+
+
+def tree_report(files, size):
+    return '{"total_files_num": %d, "total_files_size": %d}' % (files, size)
+
+
+# d/s/f0..f1999 (1 B each), then d's opaque marker 60,000 times: 2000 files, 2000 B.
+@case("tree-opaque-marker-60000-times", exit=0, stdout=tree_report(2000, 2000))
+def _(d):
+    return gz_docker(d, itertools.chain([("d", None)], (("d/s/f%d" % i, b"x") for i in range(2000)),
+                                        itertools.repeat(("d/.wh..wh..opq", b""), 60000)))
+
+
+# d/s/f0..f1999, then .wh.d 60,000 times: d is this layer's, nothing to hide: 2000 files.
+@case("tree-whiteout-60000-times", exit=0, stdout=tree_report(2000, 2000))
+def _(d):
+    return gz_docker(d, itertools.chain((("d/s/f%d" % i, b"x") for i in range(2000)),
+                                        itertools.repeat((".wh.d", b""), 60000)))
+
+
+# a1 -> a2 -> ... -> a250 -> da, the same for b; 20,000 files alternating a1/ and b1/.
+@case("tree-alternating-250-link-chains", exit=0, stdout=tree_report(20000, 20000))
+def _(d):
+    chains = [("da", None), ("db", None)]
+    for c in "ab":
+        chains += [("sym", "%s%d" % (c, i), "%s%d" % (c, i + 1) if i < 250 else "d" + c)
+                   for i in range(1, 251)]
+    return gz_docker(d, itertools.chain(chains, (("%s1/f%d" % ("ab"[i % 2], i), b"x")
+                                                 for i in range(20000))))
+
+
+# 60,000 AUFS link targets and a hard link into each: 60,000 files, 60,000 B (W6).
+@case("tree-60000-aufs-hardlinks", exit=0, stdout=tree_report(60000, 60000))
+def _(d):
+    return gz_docker(d, itertools.chain([(".wh..wh.plnk", None)],
+                                        ((".wh..wh.plnk/%d.1" % i, b"x") for i in range(60000)),
+                                        (("hard", "bin/h%d" % i, ".wh..wh.plnk/%d.1" % i)
+                                         for i in range(60000))))
+
+
+def pax_sparse(name, realsize):
+    """A PAX 1.0 sparse member of realsize bytes storing none (an empty sparse map)."""
+    recs = b""
+    for k, v in (("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"),
+                 ("GNU.sparse.name", name), ("GNU.sparse.realsize", str(realsize))):
+        body = (" %s=%s\n" % (k, v)).encode()
+        n = len(body) + 1
+        while len(str(n)) + len(body) != n:
+            n = len(str(n)) + len(body)
+        recs += str(n).encode() + body
+    smap = b"0\n" + pad(2)
+    return (tar_header("PaxHeaders/" + name, len(recs), b"x") + recs + pad(len(recs))
+            + tar_header("GNUSparseFile.0/" + name, len(smap)) + smap)
+
+
+def four_huge(d):
+    """Four sparse files of 2^62 B: 2^64 B, which a 64-bit sum wraps to 0."""
+    body = b"".join(pax_sparse(n, 1 << 62) for n in "abcd") + b"\0" * 1024
+    return write(os.path.join(d, "img.tar"), docker_tar([Layer(body, "gzip")]))  # small
+
+
+@case("tree-4x2pow62-bytes", hint=("does not fit", "IMGSTAT_MAX_FIGURE"))
+def _(d):
+    return four_huge(d)
+
+
+@case("tree-4x2pow62-bytes-max-size", hint=("does not fit", "IMGSTAT_MAX_FIGURE"),
+      args=("--max-size", "1"))
+def _(d):
+    return four_huge(d)
 
 
 # ---- running ------------------------------------------------------------------------
