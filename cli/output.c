@@ -227,10 +227,9 @@ static const char *human(uint64_t v, char *buf, size_t cap)
 }
 
 /* Names in text output: printable ASCII and UTF-8 as they are, other bytes as \xHH. */
-static void text_name(FILE *f, const char *s)
+static void text_bytes(FILE *f, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s);
     for (size_t i = 0; i < len;) {
         size_t n = utf8_len(p + i, len - i);
         if (n == 1 && p[i] >= 0x20 && p[i] < 0x7f)
@@ -243,6 +242,11 @@ static void text_name(FILE *f, const char *s)
         }
         i += n;
     }
+}
+
+static void text_name(FILE *f, const char *s)
+{
+    text_bytes(f, s, strlen(s));
 }
 
 static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
@@ -387,7 +391,7 @@ static int list_one(void *ctx, const char *path, uint64_t len, uint64_t size)
         break;
     case FMT_TEXT:
         fprintf(f, "%12" PRIu64 "  ", size);
-        text_name(f, path);
+        text_bytes(f, path, len); /* path is not NUL-terminated */
         putc('\n', f);
         break;
     default:

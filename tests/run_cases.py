@@ -72,7 +72,36 @@ def check_files(binary, case, base, extra, path):
         return "files differ: %d vs %d entries; unexpected %r; missing %r; order %s" % (
             len(got), len(want), extra_paths, missing,
             "differs" if sorted(got) == sorted(want) else "-")
+    # --format text, as people read it: the size right-aligned in 12 columns, two spaces, the
+    # path with valid UTF-8 as it is and any other byte or control character as \xHH
+    code, out, err = run([binary, "files", "--limit", "0", "--format", "text"] + extra
+                         + case.get("args", []) + [path])
+    text_want = "".join("%12d  %s\n" % (size, text_escape(p)) for p, size in want)
+    if code != 0 or out != text_want:
+        return "files --format text: exit %s, first difference at line %d" % (
+            code, next((i for i, (a, b) in enumerate(zip(out.splitlines(), text_want.splitlines()))
+                        if a != b), min(len(out.splitlines()), len(text_want.splitlines()))))
     return None
+
+
+def text_escape(raw):
+    """A name as imgstat's text output writes it (independently of its code)."""
+    out, i = [], 0
+    while i < len(raw):
+        for n in (4, 3, 2, 1):
+            chunk = raw[i:i + n]
+            try:
+                ch = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if len(ch) == 1 and (n > 1 or 0x20 <= raw[i] < 0x7f):
+                out.append(ch)
+                i += n
+                break
+        else:
+            out.append("\\x%02x" % raw[i])
+            i += 1
+    return "".join(out)
 
 
 def check_detail(binary, case, extra, path):
