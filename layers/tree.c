@@ -352,12 +352,16 @@ static size_t plnk_slot(const struct tree *t, const char *p, size_t len)
     }
 }
 
-static uint32_t plnk_find(const struct tree *t, const char *p, size_t len)
+/* The inode of target p, now taken by a name; 0 when there is none. */
+static uint32_t plnk_take(struct tree *t, const char *p, size_t len)
 {
     if (!t->nplnk)
         return 0;
     uint32_t k = t->plnk_index[plnk_slot(t, p, len)];
-    return k ? t->plnk[k - 1].ino : 0;
+    if (!k)
+        return 0;
+    t->plnk[k - 1].taken = true;
+    return t->plnk[k - 1].ino;
 }
 
 /* Room for one more target, the index kept at most half full. */
@@ -385,14 +389,16 @@ static bool plnk_reserve(struct tree *t)
     return true;
 }
 
-/* An inode no name took: it never had a name, so it is freed uncounted. */
-static void plnk_drop_inode(struct tree *t, uint32_t ino)
+/* A target no name took: it never had a name, so it is freed uncounted.  One a name took is
+ * its names' to free, and may be freed already (its names replaced in this layer), its slot
+ * even reused. */
+static void plnk_drop_inode(struct tree *t, const struct plnk *k)
 {
-    struct inode *in = I(t, ino);
-    if (in->nlink == 0) {
+    struct inode *in = I(t, k->ino);
+    if (!k->taken) {
         in->nlink = 1;
         in->type = 0;
-        tree_inode_unlink(t, ino);
+        tree_inode_unlink(t, k->ino);
     }
 }
 
@@ -406,14 +412,15 @@ static int plnk_add(struct tree *t, const char *p, size_t len, uint64_t size, st
     size_t slot = plnk_slot(t, p, len);
     uint32_t k = t->plnk_index[slot];
     if (k) { /* the same target again: the last one wins (E1, moby's map by name) */
-        plnk_drop_inode(t, t->plnk[k - 1].ino);
+        plnk_drop_inode(t, &t->plnk[k - 1]);
         t->plnk[k - 1].ino = ino;
+        t->plnk[k - 1].taken = false;
         return IMGSTAT_OK;
     }
     const char *name = arena_strndup(&t->names, p, len);
     if (!name)
         return err_nomem(e);
-    t->plnk[t->nplnk++] = (struct plnk){name, len, ino};
+    t->plnk[t->nplnk++] = (struct plnk){name, len, ino, false};
     t->plnk_index[slot] = (uint32_t)t->nplnk;
     return IMGSTAT_OK;
 }
@@ -422,7 +429,7 @@ static int plnk_add(struct tree *t, const char *p, size_t len, uint64_t size, st
 static void plnk_reset(struct tree *t)
 {
     for (size_t i = 0; i < t->nplnk; i++)
-        plnk_drop_inode(t, t->plnk[i].ino);
+        plnk_drop_inode(t, &t->plnk[i]);
     t->nplnk = 0;
     free(t->plnk_index); /* cleared by dropping: a layer with none costs nothing */
     t->plnk_index = NULL;
@@ -444,7 +451,7 @@ static int link_target(struct tree *t, const struct layer_entry *ent, const char
         return err_set(e, IMGSTAT_ELIMIT, "'%s': link name longer than %d bytes (PATH_MAX_BYTES)",
                        path, PATH_MAX_BYTES);
     if ((size_t)len > sizeof AUFS_PLNK - 1 && memcmp(lp, AUFS_PLNK, sizeof AUFS_PLNK - 1) == 0 &&
-        (*ino_out = plnk_find(t, lp, (size_t)len)))
+        (*ino_out = plnk_take(t, lp, (size_t)len)))
         return IMGSTAT_OK; /* W6 */
     size_t blen = path_base_len(lp, (size_t)len);
     size_t plen = (size_t)len > blen ? (size_t)len - blen - 1 : 0;

@@ -93,6 +93,7 @@ struct plnk {
     const char *name;
     size_t len;
     uint32_t ino;
+    bool taken; /* a name took it: its names free it, not the end of the layer */
 };
 
 /* What a symlink's target resolves to (P1, P4), remembered while nothing that could change
