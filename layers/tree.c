@@ -389,13 +389,15 @@ static bool plnk_reserve(struct tree *t)
     return true;
 }
 
-/* A target no name took: it never had a name, so it is freed uncounted.  One a name took is
- * its names' to free, and may be freed already (its names replaced in this layer), its slot
- * even reused. */
+/* A target no name took: it never had a name, so it is freed uncounted, its bytes wasted
+ * at the target's own name (C6).  One a name took is its names' to free, and may be freed
+ * already (its names replaced in this layer), its slot even reused. */
 static void plnk_drop_inode(struct tree *t, const struct plnk *k)
 {
     struct inode *in = I(t, k->ino);
     if (!k->taken) {
+        if (t->waste)
+            tree_waste_lost_entry(t, k->name, k->len, in->size);
         in->nlink = 1;
         in->type = 0;
         tree_inode_unlink(t, k->ino);
@@ -595,12 +597,13 @@ static int admit(struct tree *t, const struct layer_entry *ent, char *path, long
     return IMGSTAT_OK;
 }
 
-int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
+/* One entry, its canonical name left in path[*len]. */
+static int apply_entry(struct tree *t, const struct layer_entry *ent, char *path, long *lenp,
+                       struct err *e)
 {
-    struct tree *t = ctx;
-    char path[PATH_MAX_BYTES + 1];
     long len = 0;
     int rc = admit(t, ent, path, &len, e);
+    *lenp = len;
     if (rc != IMGSTAT_OK || len == 0)
         return rc; /* "" is the root itself (N3) */
 
@@ -628,6 +631,35 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
     return put_entry(t, ent, path, w.dir, base, blen, made, e);
 }
 
+/* C6: with IMGSTAT_WASTE, a regular file's bytes that reached no inode (skipped, AUFS
+ * metadata, a whiteout that carries data) are wasted where the entry named them. */
+static int waste_entry(struct tree *t, const struct layer_entry *ent, const char *path, long len,
+                       struct err *e)
+{
+    if (ent->type == ENT_REG && !t->carried && ent->size && len >= 0)
+        tree_waste_lost_entry(t, path, (size_t)len, ent->size);
+    switch (tree_waste_status(t)) {
+    case IMGSTAT_OK: return IMGSTAT_OK;
+    case IMGSTAT_ENOMEM: return err_nomem(e);
+    case IMGSTAT_ELIMIT:
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "more than %d layers to tell apart in the wasted files "
+                       "(TREE_WASTE_MAX_LAYERS)",
+                       TREE_WASTE_MAX_LAYERS);
+    default: return err_set(e, IMGSTAT_EINPUT, "'%s': a file's bytes have no path", path);
+    }
+}
+
+int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
+{
+    struct tree *t = ctx;
+    char path[PATH_MAX_BYTES + 1];
+    long len = -1;
+    t->carried = false;
+    int rc = apply_entry(t, ent, path, &len, e);
+    return rc == IMGSTAT_OK && t->waste ? waste_entry(t, ent, path, len, e) : rc;
+}
+
 /* ------------------------------------------------------------------ the tree */
 
 struct tree *tree_new(unsigned flags)
@@ -636,6 +668,10 @@ struct tree *tree_new(unsigned flags)
     if (!t)
         return NULL;
     t->flags = flags;
+    if ((flags & IMGSTAT_WASTE) && !(t->waste = tree_waste_new())) {
+        free(t);
+        return NULL;
+    }
     t->gen = 1; /* no node's `aux` says "clean" before the first layer */
     t->nbuckets = 1024;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
@@ -657,6 +693,7 @@ void tree_free(struct tree *t)
     free(t->plnk_index);
     free(t->memos);
     free(t->tail);
+    tree_waste_free(t->waste);
     tree_slabs_free(&t->nodes);
     tree_slabs_free(&t->inodes);
     free(t->buckets);
@@ -680,6 +717,11 @@ void tree_begin_layer(struct tree *t)
     t->gen++;
     t->tot.layers++;
     memset(&t->layer, 0, sizeof t->layer);
+}
+
+void tree_end(struct tree *t)
+{
+    plnk_reset(t);
 }
 
 void tree_totals(const struct tree *t, struct imgstat_totals *out)
