@@ -26,7 +26,7 @@ enum exit_code {
 };
 
 /* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
-enum cli_cmd { CMD_STATS, CMD_FILES, CMD_COUNT };
+enum cli_cmd { CMD_STATS, CMD_FILES, CMD_DU, CMD_REPORT, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))
 
 struct cli_command {
@@ -76,9 +76,12 @@ struct cli {
     bool given[CLI_MAX_OPTIONS]; /* [i]: cli_options[i] was given */
     /* values, filled by the table */
     bool all, detail, help, version, progress_on, progress_off, lenient, verify;
-    const char *image, *image_id, *platform, *file_name, *format_name;
+    const char *image, *image_id, *platform, *file_name, *format_name, *output;
     const char *org, *name, *tag;
     uint64_t jobs, max_layer_bytes, max_entries, top, limit, offset;
+    bool du_all;            /* du --all: files too */
+    uint64_t depth, du_top; /* du --depth, --top */
+    const char *path;       /* du PATH, or NULL */
     uint64_t max_files, max_size, max_wasted;
     double min_efficiency;
     /* derived after parsing */

@@ -8,7 +8,7 @@
  * changes when a key is removed, renamed or changes meaning, the minor when keys are added.
  * Consumers check the major and ignore keys they do not know. */
 #define DETAIL_VERSION_MAJOR 1
-#define DETAIL_VERSION_MINOR 0
+#define DETAIL_VERSION_MINOR 1
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -72,11 +72,15 @@ double efficiency(const struct imgstat_totals *t)
     return t->layer_bytes ? (double)t->bytes / (double)t->layer_bytes : 1.0;
 }
 
-/* ---- the N largest files (a min-heap of N) ---- */
+/* ---- the N largest files, the N most wasted paths (a min-heap of N) ---- */
 
 struct big {
-    uint64_t size;
-    char *path;
+    uint64_t size; /* the key: a file's size, a path's wasted bytes */
+    char *path;    /* NUL-terminated copy */
+    size_t len;
+    uint64_t copies; /* wasted paths: copies and layers */
+    uint32_t *layers;
+    uint64_t nlayers;
 };
 
 struct topn {
@@ -84,56 +88,129 @@ struct topn {
     size_t n, cap;
 };
 
+/* Does a rank below b: smaller, or as large and later in byte-wise path order? */
+static bool below(const char *ap, size_t al, uint64_t as, const struct big *b)
+{
+    if (as != b->size)
+        return as < b->size;
+    int c = memcmp(ap, b->path, al < b->len ? al : b->len);
+    return c > 0 || (c == 0 && al > b->len);
+}
+
+static void big_swap(struct big *v, size_t i, size_t j)
+{
+    struct big tmp = v[i];
+    v[i] = v[j];
+    v[j] = tmp;
+}
+
 static void sift_down(struct big *v, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && v[l].size < v[m].size)
+        if (l < n && below(v[l].path, v[l].len, v[l].size, &v[m]))
             m = l;
-        if (r < n && v[r].size < v[m].size)
+        if (r < n && below(v[r].path, v[r].len, v[r].size, &v[m]))
             m = r;
         if (m == i)
             return;
-        struct big tmp = v[i];
-        v[i] = v[m];
-        v[m] = tmp;
+        big_swap(v, i, m);
         i = m;
     }
+}
+
+static void big_free(struct big *b)
+{
+    free(b->path);
+    free(b->layers);
+}
+
+/* Keep item b (its path and layers owned by the heap from now on) if it ranks among the N. */
+static void top_keep(struct topn *t, struct big b)
+{
+    if (t->n == t->cap) {
+        big_free(&t->v[0]);
+        t->v[0] = b;
+        sift_down(t->v, t->n, 0);
+        return;
+    }
+    size_t i = t->n++;
+    t->v[i] = b;
+    while (i > 0 && below(t->v[i].path, t->v[i].len, t->v[i].size, &t->v[(i - 1) / 2])) {
+        big_swap(t->v, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+/* Would an item of this size and path make the N? */
+static bool top_wants(const struct topn *t, const char *path, size_t len, uint64_t size)
+{
+    return t->cap && (t->n < t->cap || !below(path, len, size, &t->v[0]));
+}
+
+static char *copy_path(const char *path, uint64_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, path, len);
+        copy[len] = '\0';
+    }
+    return copy;
 }
 
 static int top_add(void *ctx, const char *path, uint64_t len, uint64_t size)
 {
     struct topn *t = ctx;
-    if (t->cap == 0 || (t->n == t->cap && size <= t->v[0].size))
+    if (!top_wants(t, path, len, size))
         return 0;
-    char *copy = malloc(len + 1);
+    char *copy = copy_path(path, len);
     if (!copy)
         return IMGSTAT_ENOMEM;
-    memcpy(copy, path, len);
-    copy[len] = '\0';
-    if (t->n == t->cap) {
-        free(t->v[0].path);
-        t->v[0] = (struct big){size, copy};
-        sift_down(t->v, t->n, 0);
-        return 0;
-    }
-    size_t i = t->n++;
-    t->v[i] = (struct big){size, copy};
-    while (i > 0 && t->v[(i - 1) / 2].size > t->v[i].size) {
-        struct big tmp = t->v[i];
-        t->v[i] = t->v[(i - 1) / 2];
-        t->v[(i - 1) / 2] = tmp;
-        i = (i - 1) / 2;
-    }
+    top_keep(t, (struct big){size, copy, len, 0, NULL, 0});
     return 0;
 }
 
+static int waste_add(void *ctx, const struct imgstat_waste *w)
+{
+    struct topn *t = ctx;
+    if (!top_wants(t, w->path, w->path_len, w->wasted_bytes))
+        return 0;
+    char *copy = copy_path(w->path, w->path_len);
+    uint32_t *layers = malloc((w->nlayers ? w->nlayers : 1) * sizeof *layers);
+    if (!copy || !layers) {
+        free(copy);
+        free(layers);
+        return IMGSTAT_ENOMEM;
+    }
+    memcpy(layers, w->layers, w->nlayers * sizeof *layers);
+    top_keep(t, (struct big){w->wasted_bytes, copy, w->path_len, w->copies, layers, w->nlayers});
+    return 0;
+}
+
+/* Largest first; of equal ones, in byte-wise path order. */
 static int big_cmp(const void *a, const void *b)
 {
     const struct big *x = a, *y = b;
-    if (x->size != y->size)
-        return x->size < y->size ? 1 : -1;
-    return strcmp(x->path, y->path);
+    return below(x->path, x->len, x->size, y) ? 1 : below(y->path, y->len, y->size, x) ? -1 : 0;
+}
+
+/* The N that rank first, from a walk of the image (imgstat_files or imgstat_wasted_files),
+ * sorted; free with top_free. */
+static int top_collect(struct topn *t, size_t n, imgstat *h, bool wasted)
+{
+    *t = (struct topn){calloc(n ? n : 1, sizeof(struct big)), 0, n};
+    if (!t->v)
+        return IMGSTAT_ENOMEM;
+    int rc = wasted ? imgstat_wasted_files(h, waste_add, t) : imgstat_files(h, top_add, t);
+    qsort(t->v, t->n, sizeof *t->v, big_cmp);
+    return rc;
+}
+
+static void top_free(struct topn *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        big_free(&t->v[i]);
+    free(t->v);
 }
 
 /* ---- the stats report ---- */
@@ -161,9 +238,11 @@ static void json_layers(FILE *f, imgstat *h, uint64_t n)
             ", \"compressed_bytes\": %" PRIu64 ", \"uncompressed_bytes\": %" PRIu64
             ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64 ", \"bytes_added\": %" PRIu64
             ", \"files_replaced\": %" PRIu64 ", \"bytes_replaced\": %" PRIu64
-            ", \"paths_removed\": %" PRIu64 ", \"bytes_removed\": %" PRIu64 "}",
+            ", \"paths_removed\": %" PRIu64 ", \"bytes_removed\": %" PRIu64,
             l->compressed_bytes, l->uncompressed_bytes, l->entries, l->files_added, l->bytes_added,
             l->files_replaced, l->bytes_replaced, l->paths_removed, l->bytes_removed);
+        json_field(f, ", ", "created_by", l->created_by);
+        fputc('}', f);
     }
     fputc(']', f);
 }
@@ -186,6 +265,27 @@ static void json_identity(FILE *f, imgstat *h)
     fputc('}', f);
 }
 
+/* C6: the --top N paths whose copies the final view lost the most bytes of. */
+static int json_wasted(FILE *f, const struct cli *c, imgstat *h)
+{
+    struct topn top;
+    int rc = top_collect(&top, c->top, h, true);
+    fputs(", \"wasted_files\": [", f);
+    for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
+        const struct big *b = &top.v[i];
+        fputs(i ? ", {\"file_path\": " : "{\"file_path\": ", f);
+        json_string(f, b->path, b->len);
+        fprintf(f, ", \"copies\": %" PRIu64 ", \"wasted_bytes\": %" PRIu64 ", \"layers\": [",
+                b->copies, b->size);
+        for (uint64_t k = 0; k < b->nlayers; k++)
+            fprintf(f, "%s%" PRIu32, k ? ", " : "", b->layers[k]);
+        fputs("]}", f);
+    }
+    fputc(']', f);
+    top_free(&top);
+    return rc;
+}
+
 static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
 {
     const struct imgstat_image_info *im = imgstat_image(h);
@@ -197,23 +297,22 @@ static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct im
             t->dirs, t->symlinks, t->hardlinks, t->devices, t->fifos, t->bytes_per_path,
             t->layer_bytes, wasted_bytes(t), efficiency(t));
     json_layers(f, h, im->nlayers);
-    struct topn top = {calloc(c->top ? c->top : 1, sizeof(struct big)), 0, c->top};
-    int rc = top.v ? imgstat_files(h, top_add, &top) : IMGSTAT_ENOMEM;
-    qsort(top.v, top.n, sizeof *top.v, big_cmp);
+    struct topn top;
+    int rc = top_collect(&top, c->top, h, false);
     fputs(", \"largest_files\": [", f);
-    for (size_t i = 0; i < top.n; i++) {
+    for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
         fputs(i ? ", {\"file_path\": " : "{\"file_path\": ", f);
-        json_string(f, top.v[i].path, strlen(top.v[i].path));
+        json_string(f, top.v[i].path, top.v[i].len);
         fprintf(f, ", \"size\": %" PRIu64 "}", top.v[i].size);
-        free(top.v[i].path);
     }
     fputc(']', f);
-    free(top.v);
+    top_free(&top);
+    if (rc == IMGSTAT_OK)
+        rc = json_wasted(f, c, h);
     return rc;
 }
 
-/* Human units for text output only; JSON always carries exact integers. */
-static const char *human(uint64_t v, char *buf, size_t cap)
+const char *human(uint64_t v, char *buf, size_t cap)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     double d = (double)v;
@@ -226,8 +325,7 @@ static const char *human(uint64_t v, char *buf, size_t cap)
     return buf;
 }
 
-/* Names in text output: printable ASCII and UTF-8 as they are, other bytes as \xHH. */
-static void text_bytes(FILE *f, const char *s, size_t len)
+void text_bytes(FILE *f, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
@@ -247,6 +345,33 @@ static void text_bytes(FILE *f, const char *s, size_t len)
 static void text_name(FILE *f, const char *s)
 {
     text_bytes(f, s, strlen(s));
+}
+
+/* C6: the --top N paths that wasted the most, with the layers that wrote or lost a copy. */
+static int text_wasted(FILE *f, const struct cli *c, imgstat *h)
+{
+    struct topn top;
+    int rc = top_collect(&top, c->top, h, true);
+    if (rc == IMGSTAT_OK && top.n)
+        fprintf(f, "\n  %10s %6s  %-12s %s\n", "wasted", "copies", "layers", "path");
+    for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
+        const struct big *w = &top.v[i];
+        char hb[32], layers[16] = "", *at = layers;
+        for (uint64_t k = 0; k < w->nlayers; k++) {
+            int n = snprintf(at, (size_t)(layers + sizeof layers - at), "%s%" PRIu32, k ? "," : "",
+                             w->layers[k]);
+            if (n < 0 || at + n >= layers + sizeof layers - 1) {
+                strcpy(layers + sizeof layers - 4, "...");
+                break;
+            }
+            at += n;
+        }
+        fprintf(f, "  %10s %6" PRIu64 "  %-12s ", human(w->size, hb, sizeof hb), w->copies, layers);
+        text_bytes(f, w->path, w->len);
+        putc('\n', f);
+    }
+    top_free(&top);
+    return rc;
 }
 
 static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
@@ -281,7 +406,7 @@ static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct im
                 human(l->uncompressed_bytes, b, sizeof b), l->entries, l->files_added,
                 l->files_replaced, l->paths_removed);
     }
-    return IMGSTAT_OK;
+    return text_wasted(f, c, h);
 }
 
 int report_stats(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t,
@@ -360,7 +485,7 @@ static bool name_match(const char *name, size_t len, const char *want)
     return false;
 }
 
-static void csv_field(FILE *f, const char *s, size_t len)
+void csv_field(FILE *f, const char *s, size_t len)
 {
     putc('"', f);
     for (size_t i = 0; i < len; i++) {
