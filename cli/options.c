@@ -195,9 +195,15 @@ void cli_help(FILE *f, enum cli_cmd cmd)
         fputs(" (imgstat COMMAND --help)\n", f);
     }
     fprintf(f, "\nExamples:\n%s", c->examples);
-    fputs("\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
-          "scanned, 2 usage error, 3 a gate failed.  Every option is in imgstat(1).\n",
-          f);
+    if (cmd == CMD_STATS)
+        fputs("\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
+              "scanned, 2 usage error, 3 a gate failed.  Every option is in imgstat(1).\n",
+              f);
+    else
+        fprintf(f,
+                "\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
+                "scanned, 2 usage error.  Every option is in imgstat-%s(1).\n",
+                c->name);
 }
 
 /* ---- parsing --------------------------------------------------------------------------- */

@@ -297,6 +297,7 @@
     c.style.top = r[1] + "px";
     c.style.width = r[2] + "px";
     c.style.height = r[3] + "px";
+    if (r[2] < 3 || r[3] < 3) c.classList.add("thin"); /* no border to make it larger */
     c.dataset.bytes = String(b.bytes);
     c.dataset.node = String(b.node);
     if (b.node >= 0) c.dataset.path = pathOf(b.node);

@@ -36,10 +36,31 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* The code point of a valid UTF-8 sequence of len bytes. */
+static uint32_t utf8_cp(const unsigned char *s, size_t len)
+{
+    static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+    uint32_t cp = s[0] & lead_mask[len];
+    for (size_t i = 1; i < len; i++)
+        cp = (cp << 6) | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Bidirectional controls: shown, they would reorder the text around them, so that
+ * "a<U+202E>txt.exe" reads "aexe.txt" (Unicode TR 36 §2.2: spoofing). */
+static bool bidi_control(uint32_t cp)
+{
+    return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* What one character of a name becomes in the page's JSON: its bytes, or an escape. */
 static size_t rj_char(const unsigned char *s, size_t n, char *out)
 {
     size_t len = utf8_len(s, n);
+    uint32_t cp = len > 1 ? utf8_cp(s, len) : 0;
+    if (bidi_control(cp))
+        return (size_t)snprintf(out, 8, "\\\\u%04x", (unsigned)cp); /* the text \uXXXX */
     if (len == 1 && (s[0] == '<' || s[0] == '>' || s[0] == '&'))
         return (size_t)snprintf(out, 8, "\\u%04x", s[0]); /* never "</script" or "<!--" */
     if (len == 1 && (s[0] == '"' || s[0] == '\\'))
@@ -48,8 +69,8 @@ static size_t rj_char(const unsigned char *s, size_t n, char *out)
         out[0] = (char)s[0];
         return 1;
     }
-    if (len == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
-        return (size_t)snprintf(out, 8, "\\u%04x", 0x2000 + (s[2] - 0x80)); /* line breaks in JS */
+    if (cp == 0x2028 || cp == 0x2029) /* line terminators in older JavaScript */
+        return (size_t)snprintf(out, 8, "\\u%04x", (unsigned)cp);
     if (len > 1) {
         memcpy(out, s, len);
         return len;

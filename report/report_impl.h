@@ -23,8 +23,9 @@
 
 /* A name as a JSON string that is safe inside a <script> element and shows every byte:
  * valid UTF-8 and printable ASCII as they are, '<', '>', '&', U+2028 and U+2029 as \uXXXX
- * escapes, and control bytes and bytes that are not UTF-8 as the text \xHH (the four
- * characters), as imgstat's text output writes them. */
+ * escapes, control bytes and bytes that are not UTF-8 as the text \xHH (the four
+ * characters, as imgstat's text output writes them), and the bidirectional controls, which
+ * would reorder what is shown around them, as the text \uXXXX. */
 void rj_str(FILE *f, const char *s, size_t len);
 /* rj_str of a C string, or null. */
 void rj_cstr(FILE *f, const char *s);
