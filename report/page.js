@@ -340,8 +340,13 @@
       e.style.height = r[3] + "px";
       e.setAttribute("aria-hidden", "true");
       parent.appendChild(e);
-      if (kind === "dir" && next <= INSIDE_DEPTH && r[2] > 16 && r[3] > 16)
-        drawInside(e, b.node, r[2], r[3], 0, next, Math.floor(left * r[2] * r[3] / (W * H)));
+      var label = 0;
+      if (level === 1 && b.node >= 0 && r[2] > 56 && r[3] > 30) {
+        e.appendChild(el("span", "name", T.name[b.node]));  /* a picture's caption, as text */
+        label = 16;
+      }
+      if (kind === "dir" && next <= INSIDE_DEPTH && r[2] > 16 && r[3] > 16 + label)
+        drawInside(e, b.node, r[2], r[3], label, next, Math.floor(left * r[2] * r[3] / (W * H)));
     });
   }
 
@@ -581,7 +586,9 @@
     wireSearch();
     drawLists();
     drawMap();
+    /* for tools: the script's own time, and the time since the page was asked for */
     document.documentElement.dataset.ready = String(Math.round(performance.now() - started));
+    document.documentElement.dataset.loaded = String(Math.round(performance.now()));
   } catch (e) {
     fail(e && e.message ? e.message : String(e));
     throw e;
