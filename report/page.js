@@ -8,7 +8,8 @@
   var MAX_CELLS = 400;     /* boxes drawn in one view; the rest is summed up in one */
   var INSIDE_CELLS = 60;   /* boxes drawn inside a directory's box, as a picture ... */
   var INSIDE_DEPTH = 3;    /* ... that many levels down ... */
-  var INSIDE_BUDGET = 4000; /* ... and at most so many in one view */
+  var INSIDE_BUDGET = 4000; /* ... and at most so many in one view ... */
+  var INSIDE_HOPS = 12;    /* ... nor deeper than this, chains of one directory included */
   var MAX_RESULTS = 50;
 
   function $(id) { return document.getElementById(id); }
@@ -323,11 +324,12 @@
   /* A directory's own boxes, a few levels down, as a picture only (the box is what is
    * clicked): INSIDE_DEPTH levels (a directory with one box inside does not count one) and
    * at most `budget` boxes, shared out by area. */
-  function drawInside(parent, dir, w, h, top, level, budget) {
+  function drawInside(parent, dir, w, h, top, level, budget, hops) {
+    hops = hops || 0;
     var boxes = boxesOf(dir, INSIDE_CELLS), all = boxes.shown.slice();
     if (boxes.rest && num(boxes.rest.bytes) > 0) all.push(boxes.rest);
     var total = num(T.bytes[dir]), W = w - 6, H = h - top - 4;
-    if (total <= 0 || W < 8 || H < 8 || budget < all.length) return;
+    if (total <= 0 || W < 8 || H < 8 || budget < all.length || hops > INSIDE_HOPS) return;
     var rects = squarify(all.map(function (b) { return num(b.bytes) / total * W * H; }),
       3, top + 1, W, H);
     var left = budget - all.length, next = all.length > 1 ? level + 1 : level;
@@ -341,12 +343,13 @@
       e.setAttribute("aria-hidden", "true");
       parent.appendChild(e);
       var label = 0;
-      if (level === 1 && b.node >= 0 && r[2] > 56 && r[3] > 30) {
+      if (level === 1 && all.length > 1 && b.node >= 0 && r[2] > 56 && r[3] > 30) {
         e.appendChild(el("span", "name", T.name[b.node]));  /* a picture's caption, as text */
         label = 16;
       }
       if (kind === "dir" && next <= INSIDE_DEPTH && r[2] > 16 && r[3] > 16 + label)
-        drawInside(e, b.node, r[2], r[3], label, next, Math.floor(left * r[2] * r[3] / (W * H)));
+        drawInside(e, b.node, r[2], r[3], label, next, Math.floor(left * r[2] * r[3] / (W * H)),
+          hops + 1);
     });
   }
 
