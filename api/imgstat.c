@@ -169,8 +169,9 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
                        img->warning);
     struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx};
     int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
+    if (rc == IMGSTAT_OK)
+        rc = tree_end(t, &h->err);
     if (rc == IMGSTAT_OK) {
-        tree_end(t);
         for (uint64_t i = 0; i < img->nhistory; i++)
             if (h->history[i].layer)
                 h->layers[h->history[i].layer - 1].created_by = h->history[i].created_by;

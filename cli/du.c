@@ -157,7 +157,7 @@ static void du_print(FILE *f, const struct du *d)
 
 int du_run(FILE *f, const struct cli *c, imgstat *h, char *msg, size_t cap)
 {
-    char base[4096];
+    char base[CLI_MAX_PATH + 2]; /* the options checked PATH's length */
     struct du d = {.c = c, .base = base};
     d.base_len = du_canon(c->path ? c->path : "/", base, sizeof base);
     int rc = imgstat_walk(h, du_visit, &d);

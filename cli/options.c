@@ -453,6 +453,8 @@ static int take_inputs(int argc, char **argv, struct cli *c)
     if (c->cmd == CMD_DU && c->ninputs == 2) {
         c->path = c->inputs[1];
         c->ninputs = 1;
+        if (strlen(c->path) > CLI_MAX_PATH)
+            return usage("PATH is longer than %d bytes (PATH_MAX)", CLI_MAX_PATH);
     }
     return EXIT_OK;
 }

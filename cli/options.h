@@ -25,6 +25,9 @@ enum exit_code {
     EXIT_GATE = 3,  /* a --max-* or --min-* limit was exceeded (the report is still printed) */
 };
 
+/* du PATH: no member name is longer (PATH_MAX_BYTES, Linux PATH_MAX). */
+#define CLI_MAX_PATH 4096
+
 /* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
 enum cli_cmd { CMD_STATS, CMD_FILES, CMD_DU, CMD_REPORT, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))

@@ -631,13 +631,9 @@ static int apply_entry(struct tree *t, const struct layer_entry *ent, char *path
     return put_entry(t, ent, path, w.dir, base, blen, made, e);
 }
 
-/* C6: with IMGSTAT_WASTE, a regular file's bytes that reached no inode (skipped, AUFS
- * metadata, a whiteout that carries data) are wasted where the entry named them. */
-static int waste_entry(struct tree *t, const struct layer_entry *ent, const char *path, long len,
-                       struct err *e)
+/* What a failure of IMGSTAT_WASTE's bookkeeping means, for the entry at path. */
+static int waste_error(struct tree *t, const char *path, struct err *e)
 {
-    if (ent->type == ENT_REG && !t->carried && ent->size && len >= 0)
-        tree_waste_lost_entry(t, path, (size_t)len, ent->size);
     switch (tree_waste_status(t)) {
     case IMGSTAT_OK: return IMGSTAT_OK;
     case IMGSTAT_ENOMEM: return err_nomem(e);
@@ -648,6 +644,16 @@ static int waste_entry(struct tree *t, const struct layer_entry *ent, const char
                        TREE_WASTE_MAX_LAYERS);
     default: return err_set(e, IMGSTAT_EINPUT, "'%s': a file's bytes have no path", path);
     }
+}
+
+/* C6: with IMGSTAT_WASTE, a regular file's bytes that reached no inode (skipped, AUFS
+ * metadata, a whiteout that carries data) are wasted where the entry named them. */
+static int waste_entry(struct tree *t, const struct layer_entry *ent, const char *path, long len,
+                       struct err *e)
+{
+    if (ent->type == ENT_REG && !t->carried && ent->size && len >= 0)
+        tree_waste_lost_entry(t, path, (size_t)len, ent->size);
+    return waste_error(t, path, e);
 }
 
 int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
@@ -719,9 +725,10 @@ void tree_begin_layer(struct tree *t)
     memset(&t->layer, 0, sizeof t->layer);
 }
 
-void tree_end(struct tree *t)
+int tree_end(struct tree *t, struct err *e)
 {
     plnk_reset(t);
+    return waste_error(t, "(the end of the last layer)", e);
 }
 
 void tree_totals(const struct tree *t, struct imgstat_totals *out)

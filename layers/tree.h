@@ -49,8 +49,9 @@ void tree_begin_layer(struct tree *t);
 int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e);
 
 /* After the last layer: the AUFS link targets it left that no name took are dropped (W6; their
- * bytes are wasted, C6). */
-void tree_end(struct tree *t);
+ * bytes are wasted, C6).  IMGSTAT_OK, or IMGSTAT_ENOMEM when IMGSTAT_WASTE could not keep
+ * up (e set). */
+int tree_end(struct tree *t, struct err *e);
 
 /* The totals of the current view (layers and entries included). */
 void tree_totals(const struct tree *t, struct imgstat_totals *out);

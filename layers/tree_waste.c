@@ -352,6 +352,8 @@ int tree_wasted(const struct tree *t, imgstat_waste_fn fn, void *ctx)
     const struct waste *w = t->waste;
     if (!w)
         return IMGSTAT_EUSAGE;
+    if (w->status != IMGSTAT_OK) /* tree_apply and tree_end reported it; nothing is sure */
+        return w->status;
     char *path = NULL;
     size_t cap = 0;
     uint32_t *layers = malloc((TREE_WASTE_MAX_LAYERS + 1) * sizeof *layers);

@@ -50,7 +50,10 @@ static int root_figures(void *ctx, const struct imgstat_node *n)
 static void check_figures(struct tree *t)
 {
     struct imgstat_totals tot;
-    tree_end(t);
+    struct err e;
+    memset(&e, 0, sizeof e);
+    if (tree_end(t, &e) != IMGSTAT_OK)
+        return; /* out of memory */
     tree_totals(t, &tot);
     uint64_t wasted = 0;
     struct imgstat_node root = {0};

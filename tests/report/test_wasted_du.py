@@ -127,6 +127,7 @@ def check_options(expect):
                        (("du", "--top", "0", img), "--top 0"),
                        (("du", "--depth", "4097", img), "--depth beyond 4096"),
                        (("du", "--format", "jsonl", img), "--format jsonl"),
+                       (("du", img, "a/" * 2049), "PATH beyond 4096 bytes"),
                        (("report", img, img), "report of two images"),
                        (("report", "--format", "json", img), "report --format")):
         code, out, err = run(*args)

@@ -130,8 +130,7 @@ static int feed(struct tree *t, const struct row *r, struct err *e)
                 return rc;
         }
     }
-    tree_end(t);
-    return IMGSTAT_OK;
+    return tree_end(t, e);
 }
 
 /* The wasted paths, as the rows write them, sorted. */
