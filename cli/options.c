@@ -30,6 +30,7 @@ enum opt_id {
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
     OPT_MAX_ENTRIES,
+    OPT_MAX_KEPT_BYTES,
     OPT_VERIFY,
     OPT_MAX_LAYER_BYTES,
     OPT_MAX_FILES,
@@ -58,6 +59,8 @@ static const struct opt opts[] = {
     {"max-layer-bytes", 0, "SIZE", OPT_MAX_LAYER_BYTES,
      "stop a layer beyond SIZE (default 1TiB, 0: none)"},
     {"max-entries", 0, "N", OPT_MAX_ENTRIES, "stop beyond N tar entries (default 20M, 0: none)"},
+    {"max-kept-bytes", 0, "SIZE", OPT_MAX_KEPT_BYTES,
+     "JSON held while reading a pipe (default 256MiB, 0: none)"},
     {"detail", 0, NULL, OPT_DETAIL, "identity, counts, layers, wasted bytes"},
     {"top", 0, "N", OPT_TOP, "with --detail: N largest files (default 10)"},
     {"format", 0, "FMT", OPT_FORMAT, "json, text; files: also csv, jsonl"},
@@ -227,10 +230,13 @@ int cli_parse(int argc, char **argv, struct cli *c)
             c->lib.max_entries = n ? n : UINT64_MAX;
             break;
         case OPT_MAX_LAYER_BYTES:
+        case OPT_MAX_KEPT_BYTES:
             if (parse_size(optarg, &u) != 0)
-                return usage("--max-layer-bytes '%s': expected a size such as 500M or 2GiB",
+                return usage("--%s '%s': expected a size such as 500M or 2GiB",
+                             ch == OPT_MAX_LAYER_BYTES ? "max-layer-bytes" : "max-kept-bytes",
                              optarg);
-            c->lib.max_layer_bytes = u ? u : UINT64_MAX;
+            *(ch == OPT_MAX_LAYER_BYTES ? &c->lib.max_layer_bytes : &c->lib.max_kept_bytes) =
+                u ? u : UINT64_MAX;
             break;
         case OPT_TOP:
             if (parse_uint(optarg, 0, 100000, &n) != 0)
