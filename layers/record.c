@@ -191,7 +191,7 @@ static int dir_room(struct rec_dirs *d, size_t len)
         d->v = v;
         d->cap = cap;
     }
-    if (d->pool_cap - d->pool_len < len) {
+    if (!d->pool || d->pool_cap - d->pool_len < len) { /* never NULL, even for "" */
         size_t cap = d->pool_cap ? 2 * d->pool_cap : 4096;
         while (cap - d->pool_len < len)
             cap *= 2;

@@ -76,6 +76,7 @@ static void fill_long(void)
 }
 
 static const struct ent rows[] = {
+    {ENT_REG, "/first", NULL, 2}, /* first: an empty segment before any name is stored */
     {ENT_DIR, "etc/", NULL, 0},
     {ENT_REG, "etc/passwd", NULL, 1234},
     {ENT_REG, "./etc/group", NULL, 5},
