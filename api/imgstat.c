@@ -49,10 +49,16 @@ static void stream_progress(void *ctx, uint64_t done, uint64_t total, uint64_t e
     h->opt.progress(h->opt.progress_ctx, &p);
 }
 
+/* An option's limit as the source takes it: 0 picks the default, UINT64_MAX means none (0). */
+static uint64_t limit(uint64_t opt, uint64_t def)
+{
+    uint64_t m = opt ? opt : def;
+    return m == UINT64_MAX ? 0 : m;
+}
+
 static uint64_t max_entries(const struct imgstat *h)
 {
-    uint64_t m = h->opt.max_entries ? h->opt.max_entries : IMGSTAT_DEFAULT_MAX_ENTRIES;
-    return m == UINT64_MAX ? 0 : m;
+    return limit(h->opt.max_entries, IMGSTAT_DEFAULT_MAX_ENTRIES);
 }
 
 static void choose(struct imgstat *h, struct image *img)
@@ -85,12 +91,13 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
     struct err *e = &h->err;
     if (platform_check(h->opt.platform, e) != IMGSTAT_OK)
         return e->code;
-    struct src_opts so = {h->opt.max_layer_bytes ? h->opt.max_layer_bytes
-                                                 : IMGSTAT_DEFAULT_MAX_LAYER_BYTES,
-                          (h->opt.flags & IMGSTAT_VERIFY) != 0, max_entries(h),
-                          h->opt.progress ? stream_progress : NULL, h};
-    if (so.max_layer_bytes == UINT64_MAX)
-        so.max_layer_bytes = 0;
+    struct src_opts so = {
+        .max_layer_bytes = limit(h->opt.max_layer_bytes, IMGSTAT_DEFAULT_MAX_LAYER_BYTES),
+        .verify = (h->opt.flags & IMGSTAT_VERIFY) != 0,
+        .max_entries = max_entries(h),
+        .max_kept_bytes = limit(h->opt.max_kept_bytes, IMGSTAT_DEFAULT_MAX_KEPT_BYTES),
+        .progress = h->opt.progress ? stream_progress : NULL,
+        .progress_ctx = h};
     if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
         plan_read(h->src, &h->plan, e) != IMGSTAT_OK || plan_merge(&h->plan, e) != IMGSTAT_OK)
         return e->code;

@@ -73,6 +73,8 @@ const struct cli_option cli_options[] = {
      "stop a layer that expands beyond SIZE (default 1TiB, 0: none)"},
     {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, SCAN, "Limits",
      "stop beyond N tar entries (default 20M, 0: none)"},
+    {"max-kept-bytes", 0, "SIZE", K_SIZE, F(max_kept_bytes), 0, 0, SCAN, "Limits",
+     "keep at most SIZE of JSON documents from a stream (default 256MiB, 0: none)"},
     {"help", 'h', NULL, K_ACT, F(help), 0, 0, ALL, "Other", "this help"},
     {"version", 'V', NULL, K_ACT, F(version), 0, 0, ON(CMD_STATS), "Other",
      "versions of imgstat and its libraries"},
@@ -364,6 +366,12 @@ static int parse_options(int argc, char **argv, struct cli *c)
     return EXIT_OK;
 }
 
+/* A limit given as 0 means none (UINT64_MAX to the library); not given, 0 is its default. */
+static uint64_t no_limit_if_zero(const struct cli *c, const char *name, uint64_t v)
+{
+    return cli_given(c, name) && v == 0 ? UINT64_MAX : v;
+}
+
 /* Combinations the table cannot express, and the library's own view of the options. */
 static int check_combinations(struct cli *c)
 {
@@ -381,10 +389,9 @@ static int check_combinations(struct cli *c)
     c->lib.image = c->image ? c->image : c->image_id;
     c->lib.platform = c->platform;
     c->lib.jobs = (unsigned)c->jobs;
-    c->lib.max_entries =
-        cli_given(c, "max-entries") && !c->max_entries ? UINT64_MAX : c->max_entries;
-    c->lib.max_layer_bytes =
-        cli_given(c, "max-layer-bytes") && !c->max_layer_bytes ? UINT64_MAX : c->max_layer_bytes;
+    c->lib.max_entries = no_limit_if_zero(c, "max-entries", c->max_entries);
+    c->lib.max_layer_bytes = no_limit_if_zero(c, "max-layer-bytes", c->max_layer_bytes);
+    c->lib.max_kept_bytes = no_limit_if_zero(c, "max-kept-bytes", c->max_kept_bytes);
     c->progress = c->progress_on ? 1 : c->progress_off ? 0 : -1;
     c->jobs_set = cli_given(c, "jobs");
     c->max_files_set = cli_given(c, "max-files");

@@ -78,7 +78,7 @@ struct cli {
     bool all, detail, help, version, progress_on, progress_off, lenient, verify;
     const char *image, *image_id, *platform, *file_name, *format_name;
     const char *org, *name, *tag;
-    uint64_t jobs, max_layer_bytes, max_entries, top, limit, offset;
+    uint64_t jobs, max_layer_bytes, max_entries, max_kept_bytes, top, limit, offset;
     uint64_t max_files, max_size, max_wasted;
     double min_efficiency;
     /* derived after parsing */

@@ -60,6 +60,11 @@ enum imgstat_code {
  * max_entries says otherwise: 20 times the largest real images seen (~1M paths); a bound
  * on memory for crafted layers of empty entries. */
 #define IMGSTAT_DEFAULT_MAX_ENTRIES UINT64_C(20000000)
+/* Bytes of JSON documents (manifests, indexes, configs) held in memory while a stream (a pipe,
+ * a compressed tarball) is read in its one pass, unless max_kept_bytes says otherwise: a
+ * docker save of a thousand images keeps a few MiB; layers are never kept, only their
+ * entries. */
+#define IMGSTAT_DEFAULT_MAX_KEPT_BYTES (UINT64_C(256) << 20)
 
 /* Where a scan is, for a progress display (imgstat_options.progress). */
 struct imgstat_progress {
@@ -78,6 +83,7 @@ struct imgstat_options {
     unsigned flags;               /* IMGSTAT_LENIENT, IMGSTAT_VERIFY */
     uint64_t max_layer_bytes;     /* 0: IMGSTAT_DEFAULT_MAX_LAYER_BYTES; UINT64_MAX: none */
     uint64_t max_entries;         /* 0: IMGSTAT_DEFAULT_MAX_ENTRIES; UINT64_MAX: none */
+    uint64_t max_kept_bytes;      /* 0: IMGSTAT_DEFAULT_MAX_KEPT_BYTES; UINT64_MAX: none */
     imgstat_progress_fn progress; /* called every few thousand entries, on the calling thread */
     void *progress_ctx;
 };

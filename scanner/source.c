@@ -119,6 +119,37 @@ static const char *link_target(struct source *s, const char *name, const char *t
     return arena_strdup(&s->arena, out);
 }
 
+/*
+ * A sparse member's data extents (S1), checked: in order, not overlapping, within its
+ * logical size.  They are stored one after the other from the data offset (GNU old sparse,
+ * pax 0.x and 1.0 alike: libarchive has read a 1.0 map before the data offset).
+ */
+static int sparse_map(struct source *s, struct archive_entry *ae, struct member *m, struct err *e)
+{
+    int n = archive_entry_sparse_reset(ae);
+    struct range_extent *v = arena_alloc(&s->arena, (size_t)n * sizeof *v);
+    if (!v)
+        return err_nomem(e);
+    uint64_t at = m->offset, end = 0;
+    size_t k = 0;
+    la_int64_t off, len;
+    while (archive_entry_sparse_next(ae, &off, &len) == ARCHIVE_OK) {
+        if (off < 0 || len < 0 || (uint64_t)off < end || (uint64_t)off > m->size ||
+            (uint64_t)len > m->size - (uint64_t)off) {
+            m->why = "a sparse member whose map is out of order or beyond its size";
+            return IMGSTAT_OK;
+        }
+        if (len == 0)
+            continue;
+        v[k++] = (struct range_extent){(uint64_t)off, (uint64_t)len, at};
+        at += (uint64_t)len;
+        end = (uint64_t)off + (uint64_t)len;
+    }
+    m->sparse = v;
+    m->nsparse = k;
+    return IMGSTAT_OK;
+}
+
 static int index_entry(struct source *s, struct archive *a, struct archive_entry *ae, struct err *e)
 {
     char buf[PATH_MAX_BYTES + 1];
@@ -150,9 +181,9 @@ static int index_entry(struct source *s, struct archive *a, struct archive_entry
     m->size = archive_entry_size(ae) > 0 ? (uint64_t)archive_entry_size(ae) : 0;
     if (s->kind == SRC_STREAM)
         return src_stream_member(s, a, m, e);
-    if (archive_entry_sparse_count(ae) > 0)
-        m->why = "a sparse member";
     m->offset = (uint64_t)archive_filter_bytes(a, 0);
+    if (archive_entry_sparse_count(ae) > 0)
+        return sparse_map(s, ae, m, e);
     return IMGSTAT_OK;
 }
 
@@ -164,7 +195,7 @@ static int index_tar(struct source *s, struct archive *a, struct err *e)
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN || r == ARCHIVE_RETRY)
-            return err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+            return err_set(e, IMGSTAT_EINPUT, "%s", src_archive_msg(a, "unreadable tar header"));
         if (index_entry(s, a, ae, e) != IMGSTAT_OK)
             return e->code;
         if (s->kind == SRC_STREAM)
@@ -193,9 +224,17 @@ static struct archive *outer_archive_new(struct err *e)
 
 /* ---- opening ------------------------------------------------------------------------ */
 
-static int tar_checksum_ok(const unsigned char *h)
+const char *src_archive_msg(struct archive *a, const char *otherwise)
+{
+    const char *m = archive_error_string(a);
+    return m && *m ? m : otherwise;
+}
+
+bool src_tar_header(const unsigned char *h, size_t n)
 {
     unsigned long want = 0, sum = 0;
+    if (n < 512)
+        return false;
     int i = 148, digits = 0;
     while (i < 156 && h[i] == ' ')
         i++;
@@ -248,19 +287,20 @@ static int open_stream(struct source *s, int fd, struct err *e)
 static int open_file(struct source *s, int fd, uint64_t size, struct err *e)
 {
     unsigned char head[512];
+    s->input_size = size;
     size_t n = size < sizeof head ? (size_t)size : sizeof head;
     if (pread_full(fd, head, n, 0, "header", e) != IMGSTAT_OK)
         return e->code;
     if (strcmp(dec_sniff(head, n), "none") != 0) /* compressed: no seeking, one pass */
         return open_stream(s, fd, e);
-    if (n < 512 || !tar_checksum_ok(head))
+    if (!src_tar_header(head, n))
         return not_a_tarball(head, n, e);
     s->kind = SRC_TAR;
     struct archive *a = outer_archive_new(e);
     if (!a)
         return e->code;
     struct range_reader rr;
-    int rc = range_open(a, &rr, fd, 0, size, e);
+    int rc = range_open(a, &rr, fd, 0, size, NULL, 0, e);
     if (rc == IMGSTAT_OK)
         rc = index_tar(s, a, e);
     archive_read_free(a);
@@ -307,6 +347,7 @@ void src_close(struct source *s)
     for (size_t i = 0; i < s->nbuckets; i++)
         for (struct member *m = s->buckets[i]; m; m = m->hnext)
             rec_free(&m->rec);
+    rec_dirs_free(s->dirs);
     free(s->buckets);
     if (s->own_fd && s->fd >= 0)
         close(s->fd);
@@ -403,7 +444,7 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
             return e->code;
         if (fd < 0)
             return err_set(e, IMGSTAT_EINPUT, "%s: removed while being read", name);
-        int rc = pread_full(fd, b, (size_t)m->size, m->offset, name, e);
+        int rc = range_pread(fd, m->offset, m->sparse, m->nsparse, b, (size_t)m->size, 0, name, e);
         if (s->kind == SRC_DIR)
             close(fd);
         if (rc != IMGSTAT_OK)

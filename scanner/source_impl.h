@@ -22,6 +22,12 @@ const char *src_name_alg(const char *name);
  * exist, else an error (a name leading outside the directory, an I/O failure). */
 int src_dir_open(const struct source *s, const char *name, int *fd, struct err *e);
 
+/* libarchive's message for a, or `otherwise` when it has none (never NULL: no "(null)"). */
+const char *src_archive_msg(struct archive *a, const char *otherwise);
+
+/* Are h[0..n) a tar header (512 bytes with a valid checksum)? */
+bool src_tar_header(const unsigned char *h, size_t n);
+
 /* Stream mode: report the bytes read so far to the progress callback, if any. */
 void src_stream_progress(struct source *s);
 

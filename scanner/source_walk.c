@@ -35,9 +35,9 @@ int src_walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char
     }
     int rc = IMGSTAT_OK;
     if (dec_open(a, d) != ARCHIVE_OK)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+        rc = err_set(e, IMGSTAT_EINPUT, "%s", src_archive_msg(a, "unreadable layer"));
     else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK && so->verify && dec_drain(a, d) < 0)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+        rc = err_set(e, IMGSTAT_EINPUT, "%s", src_archive_msg(a, "unreadable layer"));
     struct dec_result r;
     dec_result(d, &r);
     if (r.limit_hit)
@@ -93,7 +93,7 @@ static int walk_file(const struct source *s, int fd, const struct member *m, con
 {
     unsigned char head[4] = {0};
     size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
-    if (pread_full(fd, head, hn, m->offset, m->name, e) != IMGSTAT_OK)
+    if (range_pread(fd, m->offset, m->sparse, m->nsparse, head, hn, 0, m->name, e) != IMGSTAT_OK)
         return e->code;
     struct range_reader rr = {0};
     int rc;
@@ -105,7 +105,7 @@ static int walk_file(const struct source *s, int fd, const struct member *m, con
         struct archive *a = layer_archive_new(e);
         if (!a)
             return e->code;
-        rc = range_open(a, &rr, fd, m->offset, m->size, e);
+        rc = range_open(a, &rr, fd, m->offset, m->size, m->sparse, m->nsparse, e);
         if (rc == IMGSTAT_OK)
             rc = layer_walk(a, sink, ctx, e);
         if (meta) {
@@ -117,7 +117,7 @@ static int walk_file(const struct source *s, int fd, const struct member *m, con
         range_fini(&rr);
         return rc;
     }
-    if ((rc = range_init(&rr, fd, m->offset, m->size, e)) == IMGSTAT_OK)
+    if ((rc = range_init(&rr, fd, m->offset, m->size, m->sparse, m->nsparse, e)) == IMGSTAT_OK)
         rc = src_walk_dec(s, range_read, &rr, in_alg, sink, ctx, meta, e);
     range_fini(&rr);
     return rc;

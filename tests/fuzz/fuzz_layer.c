@@ -5,7 +5,8 @@
  * libarchive's tar reader) into a fresh tree, then applied a second time as the
  * next layer (whiteouts and replacements now meet lower entries), strictly and
  * with IMGSTAT_LENIENT.  Oracles beyond "no crash": the layer decoded into a
- * record (rec_sink) and replayed must give the same result and totals as the
+ * record (rec_sink) and replayed, and that record exported and imported again
+ * (rec_export, rec_import), must give the same result and totals as the
  * direct merge, and decoding it again with a small --max-layer-bytes and
  * --verify digests must fail only with a limit message or succeed with the
  * same entries.
@@ -63,6 +64,52 @@ static int two_layers(const uint8_t *data, size_t size, unsigned flags, struct i
     return rc;
 }
 
+/* Replay r into a fresh tree: must give what the direct merge gave. */
+static void replay_matches(const struct rec_buf *r, const char *what, int direct_rc,
+                           const struct imgstat_totals *direct)
+{
+    struct tree *t = tree_new(0);
+    if (!t)
+        return;
+    struct err e;
+    memset(&e, 0, sizeof e);
+    tree_begin_layer(t);
+    int rc = rec_replay(r, tree_apply, t, &e);
+    fz_check_err(rc, &e, what);
+    FZ_CHECK(rc == direct_rc, "%s gives %d (%s), direct merge %d", what, rc, e.msg, direct_rc);
+    if (rc == IMGSTAT_OK) {
+        struct imgstat_totals t2;
+        tree_totals(t, &t2);
+        FZ_CHECK(same_totals(&t2, direct), "%s and direct merge differ", what);
+    }
+    tree_free(t);
+}
+
+/* The record exported and imported again (S7) replays as the record does. */
+static void via_export(const struct rec_buf *r, int direct_rc, const struct imgstat_totals *direct)
+{
+    unsigned char *x;
+    size_t xlen;
+    struct err e;
+    memset(&e, 0, sizeof e);
+    int rc = rec_export(r, &x, &xlen, &e);
+    fz_check_err(rc, &e, "export");
+    if (rc != IMGSTAT_OK)
+        return;
+    struct rec_buf back;
+    memset(&back, 0, sizeof back);
+    rc = rec_import(&back, x, xlen, &e);
+    fz_check_err(rc, &e, "import");
+    FZ_CHECK(rc == IMGSTAT_OK || rc == IMGSTAT_ENOMEM, "an export does not import: %s", e.msg);
+    if (rc == IMGSTAT_OK) {
+        FZ_CHECK(back.count == r->count, "%llu entries exported, %llu imported",
+                 (unsigned long long)r->count, (unsigned long long)back.count);
+        replay_matches(&back, "imported record", direct_rc, direct);
+    }
+    rec_free(&back);
+    free(x);
+}
+
 /* Decode into a record, replay into a fresh tree: must match the direct merge. */
 static void via_record(const uint8_t *data, size_t size, int direct_rc,
                        const struct imgstat_totals *direct)
@@ -74,22 +121,8 @@ static void via_record(const uint8_t *data, size_t size, int direct_rc,
     int rc = src_walk_memory(NULL, data, size, NULL, rec_sink, &r, NULL, &e);
     fz_check_err(rc, &e, "record");
     if (rc == IMGSTAT_OK) {
-        struct tree *t = tree_new(0);
-        if (t) {
-            struct err e2;
-            memset(&e2, 0, sizeof e2);
-            tree_begin_layer(t);
-            int rc2 = rec_replay(&r, tree_apply, t, &e2);
-            fz_check_err(rc2, &e2, "replay");
-            FZ_CHECK(rc2 == direct_rc, "replayed record gives %d (%s), direct merge %d", rc2,
-                     e2.msg, direct_rc);
-            if (rc2 == IMGSTAT_OK) {
-                struct imgstat_totals t2;
-                tree_totals(t, &t2);
-                FZ_CHECK(same_totals(&t2, direct), "replayed record and direct merge differ");
-            }
-            tree_free(t);
-        }
+        replay_matches(&r, "replayed record", direct_rc, direct);
+        via_export(&r, direct_rc, direct);
     } else if (rc != IMGSTAT_ENOMEM) {
         FZ_CHECK(direct_rc != IMGSTAT_OK, "record failed (%s), direct merge worked", e.msg);
     }

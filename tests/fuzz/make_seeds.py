@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fill tests/fuzz/seeds/{layer,manifest,image}/ from testdata/ (standard library only).
+"""Fill tests/fuzz/seeds/{layer,manifest,image,record}/ from testdata/ (standard library only).
 
 usage: make_seeds.py [--check]    (from anywhere; paths are relative to this file)
 
@@ -11,6 +11,9 @@ usage: make_seeds.py [--check]    (from anywhere; paths are relative to this fil
   image/     small whole images: the docker-save, legacy, oci-archive and broken tarballs of
              testdata/, repacked without directory members and the outer tar's padding
              (every member keeps its bytes: digests hold), plus the gzip and zstd tarballs
+  record/    entry records in rec_export's format (layers/record_io.c) of the tar and gzip
+             layer seeds, listed with tarfile and encoded here, plus a few written by hand;
+             the checksum is left zero: fuzz_record.c seals every input before importing it
 
 The seed directories are rewritten from scratch; running twice gives identical files.
 --check only reports what would change and exits 1 if anything would.  Total size is kept
@@ -42,6 +45,10 @@ COMPRESSED_ONLY = ("json", "dir")
 # Variants of a larger image whose point is in its JSON (a manifest seed already).
 SKIP_IMAGES = ("docker25-manifests-null.tar", "docker25-scrambled-oci-order.tar",
                "lowercase-keys.docker.tar", "missing-layer-member.docker.tar")
+# Images taken as they are, not repacked: their point is how the outer tar stores members.
+RAW_IMAGES = ("S1-sparse-",)
+# Images nothing is taken from: 260 zero-filled layers and their JSON, like every other.
+SKIP_HARVEST = ("S3-docker-save-big-then-small.tar.gz",)
 
 MT_INDEX = "application/vnd.oci.image.index.v1+json"
 MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -115,7 +122,7 @@ def short_member(name):
 
 class Seeds:
     def __init__(self):
-        self.files = {"layer": {}, "manifest": {}, "image": {}}
+        self.files = {"layer": {}, "manifest": {}, "image": {}, "record": {}}
         self.seen = {k: set() for k in self.files}
 
     def add(self, corpus, name, data):
@@ -201,6 +208,8 @@ def from_testdata(seeds):
                 continue
             images.append(p)
     for p in images:
+        if os.path.basename(p) in SKIP_HARVEST:
+            continue
         tag = slug(os.path.basename(p).split(".")[0])
         harvest(seeds, tag, members_of_tar(p))
         if os.path.basename(os.path.dirname(p)) == "ec" and \
@@ -212,7 +221,7 @@ def from_testdata(seeds):
         k = kind(raw)
         if os.path.basename(os.path.dirname(p)) in COMPRESSED_ONLY and k not in ("gzip", "zstd"):
             continue
-        if k in ("gzip", "zstd"):
+        if k in ("gzip", "zstd") or os.path.basename(p).startswith(RAW_IMAGES):
             img = raw
         else:
             try:
@@ -387,6 +396,93 @@ def zstd_raw(data):
     return bytes(out)
 
 
+# ---- entry records (layers/record_io.c, REC_FORMAT_VERSION 1) -------------------------------
+
+REC_TYPES = {tarfile.REGTYPE: 1, tarfile.AREGTYPE: 1, tarfile.CONTTYPE: 1, tarfile.DIRTYPE: 2,
+             tarfile.SYMTYPE: 3, tarfile.LNKTYPE: 4, tarfile.CHRTYPE: 5, tarfile.BLKTYPE: 6,
+             tarfile.FIFOTYPE: 7}
+MAX_RECORD = 8 * 1024
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def record_bytes(entries):
+    """rec_export's bytes for entries (type, raw path, link or None, size): directories
+    interned by raw segment, numbered in order of first use; checksum left zero."""
+    dirs, table = {}, []
+
+    def intern(path):
+        parent = 0
+        for seg in path.split(b"/"):
+            if (parent, seg) not in dirs:
+                table.append((parent, seg))
+                dirs[(parent, seg)] = len(table)
+            parent = dirs[(parent, seg)]
+        return parent
+
+    body = bytearray()
+    for typ, path, link, size in entries:
+        flags = typ | (0x10 if link is not None else 0) | (0x20 if size else 0)
+        d, name = 0, path
+        if len(path) <= 4096 and b"/" in path:
+            head, name = path.rsplit(b"/", 1)
+            d = intern(head)
+        body += bytes([flags]) + varint(d) + varint(len(name)) + name
+        if link is not None:
+            body += varint(len(link)) + link
+        if size:
+            body += varint(size)
+    out = bytearray(b"IMGR\x01") + varint(len(table))
+    for parent, seg in table:
+        out += varint(parent) + varint(len(seg)) + seg
+    return bytes(out + varint(len(entries)) + body + b"\0" * 8)
+
+
+def layer_entries(blob):
+    """What tarfile lists in a tar or gzip layer blob, or None when it cannot read it."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(blob)) as t:
+            out = []
+            for m in t.getmembers():
+                link = m.linkname.encode("utf-8", "surrogateescape") if m.type in (
+                    tarfile.SYMTYPE, tarfile.LNKTYPE) else None
+                out.append((REC_TYPES.get(m.type, 8),
+                            m.name.encode("utf-8", "surrogateescape"), link,
+                            m.size if m.type in (tarfile.REGTYPE, tarfile.AREGTYPE) else 0))
+            return out
+    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile, zlib_error()):
+        return None
+
+
+def zlib_error():
+    import zlib
+    return zlib.error
+
+
+def records(seeds):
+    for name, blob in sorted(seeds.files["layer"].items()):
+        ents = layer_entries(blob) if kind(blob) in ("tar", "gzip") else None
+        if ents:
+            rec = record_bytes(ents)
+            if len(rec) <= MAX_RECORD:
+                seeds.add("record", name.rsplit(".", 1)[0] + ".rec", rec)
+    seeds.add("record", "empty.rec", record_bytes([]))
+    deep = b"/".join([b"d"] * 2047) + b"/f"          # 4096 bytes: the longest path interned
+    seeds.add("record", "deepest-path.rec", record_bytes([(1, deep, None, 1),
+                                                           (1, deep + b"x", None, 2)]))
+    seeds.add("record", "raw-spellings.rec", record_bytes([
+        (2, b"./", None, 0), (1, b"/abs", None, 1), (1, b"a//b/./c/../d", None, 2),
+        (1, b"../../up", None, 0), (3, b"l", b"", 0), (4, b"h", b"a//b", 0),
+        (1, b"\xff\xfe/\x80", None, (1 << 64) - 1)]))
+
+
 def write(seeds, check):
     total = sum(len(d) for c in seeds.files.values() for d in c.values())
     if total > MAX_TOTAL:
@@ -420,6 +516,7 @@ def main():
     seeds = Seeds()
     from_testdata(seeds)
     synthetic(seeds)
+    records(seeds)
     return write(seeds, check)
 
 
