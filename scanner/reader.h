@@ -1,5 +1,6 @@
 /*
- * reader: libarchive client callbacks over a byte range of a file, with pread.
+ * reader: a byte range of a file read with pread, as a byte source for the layer tar reader
+ * and the decode stage (tar.h), and as libarchive client callbacks for the outer tarball.
  *
  * Seeking and skipping only move an offset, so an uncompressed layer inside a
  * tarball costs a read of its headers, not of its file data.  Reads start small
@@ -10,7 +11,10 @@
 #define IMGSTAT_READER_H
 
 #include <archive.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "tar.h"
 
 struct err;
 
@@ -25,8 +29,9 @@ struct range_reader {
 /* Prepare a reader over fd's bytes [start, start+len); range_fini() frees it. */
 int range_init(struct range_reader *r, int fd, uint64_t start, uint64_t len, struct err *e);
 void range_fini(struct range_reader *r);
-/* The read callback, usable as another reader's upstream (ctx: the range_reader). */
-la_ssize_t range_read(struct archive *a, void *ctx, const void **out);
+/* The range as a byte source; with `seekable`, skipping moves the offset (reads stay small,
+ * for a walk over headers), else the source only reads (an upstream of the decode stage). */
+void range_src(struct range_reader *r, bool seekable, struct byte_src *out);
 
 /* Open archive `a` (already configured) over fd's bytes [start, start+len), with seeking. */
 int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start, uint64_t len,

@@ -16,7 +16,6 @@
 #include "reader.h"
 #include "source_impl.h"
 #include "path.h"
-#include "walk.h"
 
 /* Nested reading: a layer member decoded straight from the outer stream's data blocks. */
 struct nest {
@@ -27,34 +26,35 @@ struct nest {
     bool eof, outer_failed;
 };
 
-static la_ssize_t nest_read(struct archive *a, void *ctx, const void **buf)
+static ssize_t nest_read(void *ctx, const unsigned char **buf, struct err *e)
 {
     struct nest *n = ctx;
     if (n->pend_len) {
         size_t len = n->pend_len;
         *buf = n->pend;
         n->pend_len = 0;
-        return (la_ssize_t)len;
+        return (ssize_t)len;
     }
     while (!n->eof) {
         size_t len;
         la_int64_t off;
-        int r = archive_read_data_block(n->outer, buf, &len, &off);
+        const void *b;
+        int r = archive_read_data_block(n->outer, &b, &len, &off);
         if (r == ARCHIVE_EOF) {
             n->eof = true;
             break;
         }
         if (r < ARCHIVE_WARN || off != n->next_off) {
             n->outer_failed = true;
-            archive_set_error(a, EIO, "%s",
-                              r < ARCHIVE_WARN && archive_error_string(n->outer)
-                                  ? archive_error_string(n->outer)
-                                  : "sparse member");
-            return -1;
+            return err_set(e, IMGSTAT_EINPUT, "%s",
+                           r < ARCHIVE_WARN && archive_error_string(n->outer)
+                               ? archive_error_string(n->outer)
+                               : "sparse member");
         }
         n->next_off += (int64_t)len;
+        *buf = b;
         if (len)
-            return (la_ssize_t)len;
+            return (ssize_t)len;
     }
     *buf = NULL;
     return 0;
@@ -89,8 +89,7 @@ static int keep_member(struct source *s, struct archive *a, struct member *m, co
 void src_stream_progress(struct source *s)
 {
     if (s->opts.progress)
-        s->opts.progress(s->opts.progress_ctx, (uint64_t)archive_filter_bytes(s->outer, -1),
-                         s->input_size, s->recorded);
+        s->opts.progress(s->opts.progress_ctx, s->in_bytes, s->input_size, s->recorded);
 }
 
 /* rec_sink, with progress every few thousand entries. */
@@ -141,8 +140,8 @@ static int record_member(struct source *s, struct archive *a, struct member *m, 
     struct err le = {0};
     struct layer_meta meta;
     struct rec_ctx rc_ctx = {s, &m->rec};
-    int rc = src_walk_dec(s, nest_read, &n, src_name_alg(m->name), rec_progress_sink, &rc_ctx,
-                          &meta, &le);
+    struct byte_src up = {nest_read, NULL, &n};
+    int rc = src_walk_dec(s, &up, src_name_alg(m->name), rec_progress_sink, &rc_ctx, &meta, &le);
     if (n.outer_failed)
         return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, archive_error_string(a));
     if (rc == IMGSTAT_ENOMEM)

@@ -21,7 +21,7 @@
 #include "record.h"
 #include "source.h"
 #include "tree.h"
-#include "walk.h"
+#include "tar.h"
 
 static int same_totals(const struct imgstat_totals *a, const struct imgstat_totals *b)
 {
