@@ -283,16 +283,18 @@ static int open_stream(struct source *s, int fd, struct err *e)
         rc = e->code;
     } else {
         dec_src(o.dec, &o.tar);
-        if (archive_read_open(a, &o, NULL, outer_read, NULL) != ARCHIVE_OK) {
-            rc = o.failed ? IMGSTAT_EINPUT
-                          : not_a_tarball(o.in.head, o.in.head_n, s->input_size > 0, e);
-        } else {
+        if (archive_read_open(a, &o, NULL, outer_read, NULL) != ARCHIVE_OK &&
+            (!o.failed || dec_foreign(o.in.head, o.in.head_n))) {
+            rc = not_a_tarball(o.in.head, o.in.head_n, s->input_size > 0, e);
+        } else if (!o.failed) {
             s->outer = a;
             rc = index_tar(s, a, e);
             s->outer = NULL;
+        } else {
+            rc = IMGSTAT_EINPUT;
         }
-        if (rc != IMGSTAT_OK && o.failed) { /* the decoder's own words and code */
-            *e = o.err;
+        if (rc != IMGSTAT_OK && o.failed && !dec_foreign(o.in.head, o.in.head_n)) {
+            *e = o.err; /* the decoder's own words and code */
             rc = e->code;
         }
         struct dec_result r;
