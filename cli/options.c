@@ -87,7 +87,8 @@ void cli_help(FILE *f)
     fputs("Usage: imgstat [OPTIONS] IMAGE [IMAGE...]\n"
           "       imgstat files [OPTIONS] IMAGE\n"
           "File statistics of a saved container image, read offline.\n"
-          "IMAGE: a docker-save/oci-archive tarball (plain, gzip, zstd), an OCI layout, or -\n"
+          "IMAGE: a docker-save/oci-archive tarball (plain, gzip, zstd, xz, bzip2), an OCI\n"
+          "layout, or - for a tarball on standard input\n"
           "Options:\n",
           f);
     for (size_t i = 0; i < NOPTS; i++) {

@@ -317,7 +317,7 @@ static int sparse(struct tar_rd *rd, const struct tar_hdr *h, struct tar_ent *x,
     if (x->type == 'S') {
         if (h->fmt != F_GNU)
             return tar_bad(rd, e, "a sparse 'S' header that is not in GNU format");
-        if (!tar_numeric(h->gnusp + GNU_REALSIZE_AT - GNU_SPARSE_AT, 12, &x->size))
+        if (!tar_numeric(h->gnusp + (GNU_REALSIZE_AT - GNU_SPARSE_AT), 12, &x->size))
             return tar_bad(rd, e, "invalid old GNU sparse header (real size)");
         sp.size = x->size;
         rc = tar_sparse_old(rd, h->gnusp, &sp, e);

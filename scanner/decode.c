@@ -118,7 +118,8 @@ static int peek(struct dec *d, size_t need, struct err *e)
     if (d->in_len >= need)
         return IMGSTAT_OK;
     size_t have = d->in_len;
-    memmove(d->stash, d->in, have);
+    if (have) /* d->in may be NULL before the first read */
+        memmove(d->stash, d->in, have);
     while (have < need) {
         const unsigned char *b;
         size_t n = 0;
