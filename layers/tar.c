@@ -427,9 +427,10 @@ static const char *type_name(unsigned char t)
     }
 }
 
-/* An entry Docker, containerd and umoci would not create: its type is unknown, or its sparse
- * data does not match its map.  They apply whiteouts by name before
- * they look at the rest (T11), and skip the root (N3); anything else fails the layer. */
+/* An entry Docker, containerd and umoci would not create: its type is unknown, its sparse data
+ * does not match its map, or it is a symlink to "" (Linux refuses those: ENOENT).  They apply
+ * whiteouts by name before they look at the rest (T11), and skip the root (N3); anything else fails
+ * the layer. */
 static int odd_entry(const struct tar_ent *x, struct layer_entry *ent, layer_sink sink, void *ctx,
                      struct err *e)
 {
@@ -449,6 +450,10 @@ static int odd_entry(const struct tar_ent *x, struct layer_entry *ent, layer_sin
                        "'%.*s': sparse file whose map does not account for its %lld stored bytes "
                        "(Go: sparse file references non-existent or unreferenced data)",
                        n, x->name.p, (long long)x->phys);
+    if (ent->type == ENT_SYMLINK)
+        return err_set(e, IMGSTAT_EINPUT,
+                       "'%.*s': a symlink with an empty target, which symlink(2) refuses", n,
+                       x->name.p);
     const char *tn = type_name(x->type);
     char buf[32];
     if (!tn) {
@@ -476,7 +481,7 @@ static int emit(const struct tar_ent *x, layer_sink sink, void *ctx, struct err 
     if (x->name_may_nul && memchr(x->name.p, 0, x->name.n)) /* T12 */
         return err_set(e, IMGSTAT_EINPUT, "'%.*s': a name with a NUL byte in it",
                        (int)(x->name.n > 200 ? 200 : x->name.n), x->name.p);
-    if (!ent.type || x->mismatch)
+    if (!ent.type || x->mismatch || (ent.type == ENT_SYMLINK && !ent.link_len))
         return odd_entry(x, &ent, sink, ctx, e);
     return sink(ctx, &ent, e);
 }
