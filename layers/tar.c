@@ -308,7 +308,7 @@ static int read_header(struct tar_rd *rd, struct tar_hdr *h, struct err *e)
 /* ---- one entry (next) ------------------------------------------------------------------------ */
 
 /* handleSparseFile: the map of an old GNU 'S' header or of GNU.sparse pax records (T10).
- * Sets *size to the logical size and *phys to the data left after a 1.0 map. */
+ * Sets x->size to the logical size, and x->phys to the data left after a 1.0 map. */
 static int sparse(struct tar_rd *rd, const struct tar_hdr *h, struct tar_ent *x, struct err *e)
 {
     struct tar_pax *px = rd->px.set ? &rd->px : NULL;

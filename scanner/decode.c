@@ -195,7 +195,6 @@ static ssize_t emit(struct dec *d, const unsigned char *buf, size_t n, const uns
 {
     d->out_bytes += n;
     if (d->o.max_out && d->out_bytes > d->o.max_out) {
-        d->limit_hit = true;
         return err_set(e, IMGSTAT_ELIMIT,
                        "more than %llu bytes uncompressed (raise it with --max-layer-bytes)",
                        (unsigned long long)d->o.max_out);
@@ -285,7 +284,6 @@ void dec_result(struct dec *d, struct dec_result *r)
     r->codec = codec_names[d->codec];
     r->in_bytes = d->in_bytes;
     r->out_bytes = d->out_bytes;
-    r->limit_hit = d->limit_hit;
     memcpy(r->in_digest, d->in_digest, DIGEST_MAX);
     memcpy(r->out_digest, d->out_digest, DIGEST_MAX);
 }

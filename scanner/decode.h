@@ -37,7 +37,6 @@ struct dec_opts {
 struct dec_result {
     const char *codec; /* "gzip", "zstd", "xz", "bzip2" or "none" */
     uint64_t in_bytes, out_bytes;
-    bool limit_hit;
     char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX]; /* "" unless asked for */
 };
 

@@ -27,7 +27,7 @@ struct dec {
     struct byte_src up;
     struct dec_opts o;
     enum codec codec;
-    bool started, up_eof, in_member, finished, limit_hit;
+    bool started, up_eof, in_member, finished;
     const unsigned char *in; /* unread input */
     size_t in_len;
     const unsigned char *pend; /* the rest of an upstream buffer after a peek */
