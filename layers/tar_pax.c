@@ -260,7 +260,7 @@ int tar_sparse_map01(const struct tar_pax *px, struct tar_sparse *sp, struct err
     int64_t count;
     if (!sparse_count(px->sp_numblocks.p, px->sp_numblocks.n, &count))
         return err_set(e, IMGSTAT_EINPUT, "invalid pax sparse header: GNU.sparse.numblocks");
-    const char *s = px->sp_map.p, *end = s + px->sp_map.n;
+    const char *s = px->sp_map.p, *end = px->sp_map.n ? s + px->sp_map.n : s; /* p may be NULL */
     uint64_t fields = 0; /* strings.Split(map, ","), where "" has no field */
     for (size_t i = 0; i < px->sp_map.n; i++)
         fields += s[i] == ',';
