@@ -156,8 +156,8 @@ void cli_help(FILE *f, enum cli_cmd cmd)
 {
     const struct cli_command *c = &cli_commands[cmd];
     fprintf(f, "Usage: imgstat %s%s%s\n%s\n", c->name, *c->name ? " " : "", c->usage, c->what);
-    fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI layout\n"
-          "or containers dir: directory (skopeo, podman) or its tarball, or - for stdin.\n\n",
+    fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip, zstd, xz or bzip2),\n"
+          "an OCI layout, a containers dir: directory (skopeo, podman), or - for stdin.\n\n",
           f);
     const char *seen[16];
     size_t nseen = 0;

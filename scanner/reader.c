@@ -56,9 +56,10 @@ static bool locate(const struct range_extent *ext, size_t next, uint64_t start, 
     return true;
 }
 
-la_ssize_t range_read(struct archive *a, void *ctx, const void **out)
+/* The next bytes of the member (holes as zeros): their count, 0 at its end, or -1 with
+ * r->err_no set. */
+static ssize_t range_next(struct range_reader *r, const unsigned char **out)
 {
-    struct range_reader *r = ctx;
     uint64_t left = r->size - r->pos, at;
     size_t n = left < r->want ? (size_t)left : r->want;
     *out = r->buf;
@@ -75,13 +76,52 @@ la_ssize_t range_read(struct archive *a, void *ctx, const void **out)
     }
     if (got < 0) {
         r->err_no = errno;
-        archive_set_error(a, errno, "read failed");
         return -1;
     }
     r->pos += (uint64_t)got;
     if (r->want < r->max)
         r->want *= 2;
     return got;
+}
+
+static la_ssize_t range_read(struct archive *a, void *ctx, const void **out)
+{
+    const unsigned char *b;
+    ssize_t n = range_next(ctx, &b);
+    *out = b;
+    if (n < 0)
+        archive_set_error(a, ((struct range_reader *)ctx)->err_no, "read failed");
+    return n;
+}
+
+static ssize_t src_read(void *ctx, const unsigned char **buf, struct err *e)
+{
+    struct range_reader *r = ctx;
+    ssize_t n = range_next(r, buf);
+    if (n < 0)
+        return err_sys(e, r->err_no, "read failed");
+    if (n == 0 && r->pos < r->size) /* pread found the file shorter than its index */
+        return err_set(e, IMGSTAT_EINPUT, "file ends early (truncated or changed while read?)");
+    return n;
+}
+
+static int64_t src_skip(void *ctx, uint64_t n, struct err *e)
+{
+    (void)e;
+    struct range_reader *r = ctx;
+    uint64_t left = r->size - r->pos;
+    if (n > left)
+        n = left;
+    r->pos += n;
+    r->want = RD_MIN;
+    return (int64_t)n;
+}
+
+void range_src(struct range_reader *r, bool seekable, struct byte_src *out)
+{
+    *out = (struct byte_src){src_read, seekable ? src_skip : NULL, r};
+    if (seekable)
+        r->max = RD_SEEK_MAX;
 }
 
 static la_int64_t rd_skip(struct archive *a, void *ctx, la_int64_t request)

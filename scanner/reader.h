@@ -1,5 +1,6 @@
 /*
- * reader: libarchive client callbacks over a member's bytes in a file, with pread.
+ * reader: a member's bytes in a file, read with pread: a byte source for the layer tar reader
+ * and the decode stage (tar.h), and libarchive client callbacks for the outer tarball.
  *
  * A member is a byte range of the file, or, for a sparse member of a tarball (S1), a
  * list of data extents whose holes read as zeros: offsets are always the member's
@@ -13,7 +14,10 @@
 #define IMGSTAT_READER_H
 
 #include <archive.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "tar.h"
 
 struct err;
 
@@ -39,8 +43,9 @@ struct range_reader {
 int range_init(struct range_reader *r, int fd, uint64_t start, uint64_t len,
                const struct range_extent *ext, size_t next, struct err *e);
 void range_fini(struct range_reader *r);
-/* The read callback, usable as another reader's upstream (ctx: the range_reader). */
-la_ssize_t range_read(struct archive *a, void *ctx, const void **out);
+/* The member as a byte source; with `seekable`, skipping moves the offset (reads stay small,
+ * for a walk over headers), else the source only reads (an upstream of the decode stage). */
+void range_src(struct range_reader *r, bool seekable, struct byte_src *out);
 
 /* Open archive `a` (already configured) over a member as range_init() takes it, with seeking. */
 int range_open(struct archive *a, struct range_reader *r, int fd, uint64_t start, uint64_t len,

@@ -25,7 +25,6 @@
 #include "decode.h"
 #include "path.h"
 #include "reader.h"
-#include "walk.h"
 
 /* ---- the member table ---------------------------------------------------------------- */
 
@@ -212,12 +211,7 @@ static struct archive *outer_archive_new(struct err *e)
         err_nomem(e);
         return NULL;
     }
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
-        archive_read_free(a);
-        err_set(e, IMGSTAT_EINPUT, "libarchive was built without gzip or zstd support");
-        return NULL;
-    }
+    /* tar only: a compressed tarball is decompressed by decode.c, as layers are (D6) */
     archive_read_support_format_tar(a);
     return a;
 }
@@ -245,42 +239,110 @@ bool src_tar_header(const unsigned char *h, size_t n)
     return digits > 0 && sum == want;
 }
 
-/* Say what a file that is not a tarball is, in the words a user would search for. */
-static int not_a_tarball(const unsigned char *b, size_t n, struct err *e)
+/* Say what input that is not a tarball is, in the words a user would search for, from its
+ * first bytes as read. */
+static int not_a_tarball(const unsigned char *b, size_t n, bool file, struct err *e)
 {
     if (n == 0)
-        return err_set(e, IMGSTAT_EINPUT, "empty file, not an image");
-    if (n >= 4 && memcmp(b, "PK\3\4", 4) == 0)
-        return err_set(e, IMGSTAT_EINPUT, "a zip archive, not a docker-save or OCI tarball");
-    if (n >= 3 && memcmp(b, "BZh", 3) == 0)
-        return err_set(e, IMGSTAT_EINPUT, "bzip2 data: only plain, gzip or zstd tarballs are read");
-    if (n >= 6 && memcmp(b,
-                         "\xfd"
-                         "7zXZ",
-                         5) == 0)
-        return err_set(e, IMGSTAT_EINPUT, "xz data: only plain, gzip or zstd tarballs are read");
-    return err_set(e, IMGSTAT_EINPUT, "not a tar archive, nor a gzip or zstd one");
+        return err_set(e, IMGSTAT_EINPUT, "empty %s, not an image", file ? "file" : "input");
+    const char *codec = dec_sniff(b, n), *other = dec_foreign(b, n);
+    if (strcmp(codec, "none") != 0)
+        return err_set(e, IMGSTAT_EINPUT, "%s data that is not a tar archive", codec);
+    if (other)
+        return err_set(e, IMGSTAT_EINPUT, "%s, not a docker-save or OCI tarball", other);
+    return err_set(e, IMGSTAT_EINPUT, "not a tar archive, nor a gzip, zstd, xz or bzip2 one");
 }
 
+/* ---- a stream's outer tarball: read(2), decode.c, then libarchive ----------------------- */
+
+/* Reads of a pipe (or of a compressed file), as large as libarchive's were. */
+#define SRC_FD_CHUNK (1024 * 1024)
+
+struct fd_in {
+    int fd;
+    unsigned char *buf;
+    uint64_t *count;        /* the source's in_bytes, for progress */
+    unsigned char head[16]; /* the first bytes, for not_a_tarball() */
+    size_t head_n;
+};
+
+static ssize_t fd_read(void *ctx, const unsigned char **buf, struct err *e)
+{
+    struct fd_in *f = ctx;
+    ssize_t n;
+    do
+        n = read(f->fd, f->buf, SRC_FD_CHUNK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return err_sys(e, errno, "read");
+    size_t keep = sizeof f->head - f->head_n;
+    keep = (size_t)n < keep ? (size_t)n : keep;
+    memcpy(f->head + f->head_n, f->buf, keep);
+    f->head_n += keep;
+    *f->count += (uint64_t)n;
+    *buf = f->buf;
+    return n;
+}
+
+struct outer {
+    struct fd_in in;
+    struct dec *dec;
+    struct byte_src tar;
+    struct err err; /* why the last read failed */
+    bool failed;
+};
+
+/* libarchive's read callback over the decoded stream. */
+static la_ssize_t outer_read(struct archive *a, void *ctx, const void **buf)
+{
+    struct outer *o = ctx;
+    const unsigned char *b = NULL;
+    ssize_t n = o->tar.read(o->tar.ctx, &b, &o->err);
+    *buf = b;
+    if (n < 0) {
+        o->failed = true;
+        archive_set_error(a, EIO, "%s", o->err.msg);
+        return -1;
+    }
+    return (la_ssize_t)n;
+}
+
+/* A pipe, or a compressed tarball: one pass, its compression undone by decode.c (D6). */
 static int open_stream(struct source *s, int fd, struct err *e)
 {
-    struct archive *a = outer_archive_new(e);
-    if (!a)
-        return e->code;
+    struct outer o = {.in = {.fd = fd, .count = &s->in_bytes}};
+    struct dec_opts none = {0};
+    struct byte_src raw = {fd_read, NULL, &o.in};
+    struct archive *a = NULL;
+    int rc;
     s->kind = SRC_STREAM;
-    int rc = IMGSTAT_OK;
-    if (archive_read_open_fd(a, fd, 1024 * 1024) != ARCHIVE_OK) {
-        const char *m = archive_error_string(a);
-        if (!m || strstr(m, "Unrecognized archive format"))
-            m = archive_filter_count(a) > 1 ? "compressed data that is not a tar archive"
-                                            : "not a tar archive, nor a gzip or zstd one";
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", m);
+    if (!(o.in.buf = malloc(SRC_FD_CHUNK)) || !(o.dec = dec_new(&raw, &none))) {
+        rc = err_nomem(e);
+    } else if (!(a = outer_archive_new(e))) {
+        rc = e->code;
     } else {
-        s->outer = a;
-        rc = index_tar(s, a, e);
-        s->outer = NULL;
+        dec_src(o.dec, &o.tar);
+        if (archive_read_open(a, &o, NULL, outer_read, NULL) != ARCHIVE_OK &&
+            (!o.failed || dec_foreign(o.in.head, o.in.head_n))) {
+            rc = not_a_tarball(o.in.head, o.in.head_n, s->input_size > 0, e);
+        } else if (!o.failed) {
+            s->outer = a;
+            rc = index_tar(s, a, e);
+            s->outer = NULL;
+        } else {
+            rc = IMGSTAT_EINPUT;
+        }
+        if (rc != IMGSTAT_OK && o.failed && !dec_foreign(o.in.head, o.in.head_n)) {
+            *e = o.err; /* the decoder's own words and code */
+            rc = e->code;
+        }
+        struct dec_result r;
+        dec_result(o.dec, &r);
+        s->outer_filter = r.codec;
     }
     archive_read_free(a);
+    dec_free(o.dec);
+    free(o.in.buf);
     return rc;
 }
 
@@ -294,7 +356,7 @@ static int open_file(struct source *s, int fd, uint64_t size, struct err *e)
     if (strcmp(dec_sniff(head, n), "none") != 0) /* compressed: no seeking, one pass */
         return open_stream(s, fd, e);
     if (!src_tar_header(head, n))
-        return not_a_tarball(head, n, e);
+        return not_a_tarball(head, n, true, e);
     s->kind = SRC_TAR;
     struct archive *a = outer_archive_new(e);
     if (!a)

@@ -79,7 +79,7 @@ struct source {
     struct src_opts opts;
     int fd; /* SRC_DIR: the directory; SRC_TAR: the file; else -1 */
     bool own_fd;
-    const char *outer_filter; /* "gzip", "zstd" or "none" for the outer tarball */
+    const char *outer_filter; /* the outer tarball's codec: "gzip", "zstd", "xz", "bzip2", "none" */
     struct arena arena;
     struct member **buckets;
     size_t nbuckets, nmembers;
@@ -87,6 +87,7 @@ struct source {
     struct rec_dirs *dirs; /* SRC_STREAM: the directory names of every member's records */
     struct archive *outer; /* SRC_STREAM: the outer archive while it is read */
     uint64_t input_size;   /* 0 for a pipe */
+    uint64_t in_bytes;     /* SRC_STREAM: bytes read from the input so far */
     uint64_t recorded;     /* SRC_STREAM: entries recorded so far */
     bool over_limit;       /* SRC_STREAM: recorded passed opts.max_entries */
 };
@@ -114,7 +115,7 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
 
 /* What decoding a layer learnt besides its entries. */
 struct layer_meta {
-    const char *compression; /* "gzip", "zstd" or "none", from the bytes */
+    const char *compression; /* "gzip", "zstd", "xz", "bzip2" or "none", from the bytes */
     uint64_t tar_bytes;      /* uncompressed bytes read (to the tar end marker unless verifying) */
     char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX]; /* --verify: blob and tar stream */
 };

@@ -12,7 +12,7 @@
 
 /* Walk a layer blob read from `up` through the decode pipeline into sink; in_alg is the
  * algorithm of its expected digest for --verify (NULL: none).  s may be NULL. */
-int src_walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char *in_alg,
+int src_walk_dec(const struct source *s, const struct byte_src *up, const char *in_alg,
                  layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e);
 
 /* The digest algorithm a member's name implies (blobs/sha512/...), for --verify. */

@@ -22,7 +22,6 @@
 #include "reader.h"
 #include "source_impl.h"
 #include "path.h"
-#include "walk.h"
 
 /* The first bytes of a member that decide what it is: one tar header. */
 #define NEST_HEAD 512
@@ -142,12 +141,15 @@ static la_ssize_t nest_next(struct nest *n, const void **buf)
 }
 
 /* nest_next as the decode pipeline's upstream. */
-static la_ssize_t nest_read(struct archive *a, void *ctx, const void **buf)
+/* The member as the decode stage's upstream (a byte_src read function). */
+static ssize_t nest_read(void *ctx, const unsigned char **buf, struct err *e)
 {
     struct nest *n = ctx;
-    la_ssize_t got = nest_next(n, buf);
+    const void *b = NULL;
+    la_ssize_t got = nest_next(n, &b);
+    *buf = b;
     if (got < 0)
-        archive_set_error(a, EIO, "%s", n->why);
+        return err_set(e, IMGSTAT_EINPUT, "%s", n->why);
     return got;
 }
 
@@ -205,8 +207,7 @@ static int keep_member(struct source *s, struct nest *n, struct member *m, struc
 void src_stream_progress(struct source *s)
 {
     if (s->opts.progress)
-        s->opts.progress(s->opts.progress_ctx, (uint64_t)archive_filter_bytes(s->outer, -1),
-                         s->input_size, s->recorded);
+        s->opts.progress(s->opts.progress_ctx, s->in_bytes, s->input_size, s->recorded);
 }
 
 /* rec_sink, with progress every few thousand entries. */
@@ -238,8 +239,8 @@ static int record_member(struct source *s, struct nest *n, struct member *m, str
     struct err le = {0};
     struct layer_meta meta;
     struct rec_ctx rc_ctx = {s, &m->rec};
-    int rc = src_walk_dec(s, nest_read, n, src_name_alg(m->name), rec_progress_sink, &rc_ctx, &meta,
-                          &le);
+    struct byte_src up = {nest_read, NULL, n};
+    int rc = src_walk_dec(s, &up, src_name_alg(m->name), rec_progress_sink, &rc_ctx, &meta, &le);
     if (n->why[0])
         return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, n->why);
     if (rc == IMGSTAT_ENOMEM)

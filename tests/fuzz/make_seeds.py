@@ -20,10 +20,12 @@ The seed directories are rewritten from scratch; running twice gives identical f
 under 1 MB (the script stops if it is not).
 """
 import base64
+import bz2
 import gzip
 import hashlib
 import io
 import json
+import lzma
 import os
 import shutil
 import sys
@@ -69,7 +71,7 @@ FIXED = {k: label_hex("imgstat-fuzz " + k) for k in
 
 
 def kind(data):
-    """'json', 'gzip', 'zstd', 'tar' or None."""
+    """'json', 'gzip', 'zstd', 'xz', 'bzip2', 'tar' or None."""
     head = data[:512].lstrip()
     if head[:1] in (b"{", b"["):
         return "json"
@@ -78,6 +80,10 @@ def kind(data):
     if data[:4] == b"\x28\xb5\x2f\xfd" or (len(data) >= 4 and data[0] & 0xF0 == 0x50
                                            and data[1:4] == b"\x2a\x4d\x18"):
         return "zstd"
+    if data[:6] == b"\xfd7zXZ\0":
+        return "xz"
+    if data[:3] == b"BZh":
+        return "bzip2"
     if len(data) == 0 or data[257:262] == b"ustar" or data[:1024] == b"\0" * len(data[:1024]):
         return "tar"
     return None
@@ -168,7 +174,7 @@ def harvest(seeds, tag, members):
         if k == "json" or base in ("repositories", "json", "index.json", "manifest.json"):
             if len(data) <= MAX_LAYER:
                 seeds.add("manifest", tag + "--" + short_member(name), data)
-        elif k in ("tar", "gzip", "zstd") and base not in ("oci-layout", "VERSION"):
+        elif k in ("tar", "gzip", "zstd", "xz", "bzip2") and base not in ("oci-layout", "VERSION"):
             blob = cut_tar(data) if k == "tar" else data
             if len(blob) <= MAX_LAYER:
                 seeds.add("layer", tag + "--" + short_member(name) + "." + k, blob)
@@ -216,12 +222,17 @@ def from_testdata(seeds):
                 not os.path.basename(p).startswith(EC_IMAGES) or \
                 os.path.basename(p) in SKIP_IMAGES:
             continue
+        # tar/ and the codec layouts: their point is a layer (a layer seed already)
+        if os.path.basename(os.path.dirname(p)) == "tar" or p.endswith(".oci.tar") and \
+                os.path.basename(os.path.dirname(p)) == "codec":
+            continue
         with open(p, "rb") as fh:
             raw = fh.read()
         k = kind(raw)
-        if os.path.basename(os.path.dirname(p)) in COMPRESSED_ONLY and k not in ("gzip", "zstd"):
+        if os.path.basename(os.path.dirname(p)) in COMPRESSED_ONLY and \
+                k not in ("gzip", "zstd", "xz", "bzip2"):
             continue
-        if k in ("gzip", "zstd") or os.path.basename(p).startswith(RAW_IMAGES):
+        if k in ("gzip", "zstd", "xz", "bzip2") or os.path.basename(p).startswith(RAW_IMAGES):
             img = raw
         else:
             try:
@@ -277,6 +288,14 @@ def synthetic(seeds):
     # a zstd frame of raw blocks (Python has no zstd encoder), after a skippable frame
     seeds.add("layer", "synthetic-zstd-raw.zstd",
               b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"skip" + zstd_raw(layer))
+    # xz and bzip2 (D6), each also as two streams, xz with stream padding between
+    seeds.add("layer", "synthetic-all-kinds.xz", lzma.compress(layer, format=lzma.FORMAT_XZ))
+    seeds.add("layer", "synthetic-two-xz-streams.xz",
+              lzma.compress(layer[:half], format=lzma.FORMAT_XZ) + b"\0" * 4 +
+              lzma.compress(layer[half:], format=lzma.FORMAT_XZ))
+    seeds.add("layer", "synthetic-all-kinds.bzip2", bz2.compress(layer, 9))
+    seeds.add("layer", "synthetic-two-bzip2-streams.bzip2",
+              bz2.compress(layer[:half], 9) + bz2.compress(layer[half:], 9))
     seeds.add("layer", "synthetic-empty", b"")
     seeds.add("layer", "synthetic-long-names.tar", tar_bytes([
         ("p/" + "n" * 200 + "/f", b"1"), ("q", None, "t" * 300), ("p/" + "n" * 200 + "/h", "hard", "q"),

@@ -31,9 +31,11 @@ and they are reported as failures ("FAIL (known)") until fixed.  Prints one line
 failure, then "N passed, N failed"; exit 1 if any failed.  Python 3 standard library only.
 """
 import base64
+import bz2
 import hashlib
 import itertools
 import json
+import lzma
 import os
 import shutil
 import signal
@@ -60,6 +62,9 @@ BOMB_MEM_BOUND = 64 * MiB  # a bomb streams through: constant memory
 # The bounds give a slower CI machine 2-6x headroom.
 BOMB_SECONDS_PER_GIB = {"ISA-L": 2.5, "zlib": 15.0}
 ZSTD_SECONDS_PER_GIB = 2.5
+# liblzma and libbz2 inflate zeros at about 0.35 and 0.25 GiB per CPU second here (xz -dc,
+# bzip2 -dc of 1 GiB of zeros: 2.8 s and 4.0 s of CPU): the bounds leave 2-4x headroom.
+OTHER_SECONDS_PER_GIB = {"xz": 10.0, "bzip2": 15.0}
 ASAN_TIME_FACTOR = 3.0
 # ASan's own resident memory grows with the allocations (redzones, the quarantine of up to
 # 256 MiB, shadow): measured +5 MiB on the small inputs and x4.9 on the million-entry layer.
@@ -783,7 +788,8 @@ BOMB_REPORT = '{"total_files_num": 1, "total_files_size": %d}' % BOMB_SIZE
 def bomb_time(gib, codec):
     """The time bound for decompressing gib GiB: a fixed 10 s plus a rate per GiB (the
     gzip rate is the decoder's, from `imgstat --version`; set in main())."""
-    rate = ZSTD_SECONDS_PER_GIB if codec == "zstd" else BOMB_SECONDS_PER_GIB[GZIP_DECODER[0]]
+    rate = (ZSTD_SECONDS_PER_GIB if codec == "zstd" else OTHER_SECONDS_PER_GIB[codec]
+            if codec in OTHER_SECONDS_PER_GIB else BOMB_SECONDS_PER_GIB[GZIP_DECODER[0]])
     return 10.0 + rate * gib
 
 
@@ -841,6 +847,84 @@ def _(d):
       args=["--max-layer-bytes", "1GiB"], time_bound=("zstd", 1.0), mem_bound=BOMB_MEM_BOUND)
 def _(d):
     return bomb_image(d, zstd_bomb(BOMB_SIZE), "tar.zst")
+
+
+def stream_bomb(new, size, chunk=64 * MiB):
+    """A layer whose tar holds one file of `size` zero bytes, as concatenated streams (xz and
+    bzip2 decoders read one after another, D6): the header, `size // chunk` copies of one
+    compressed chunk of zeros, and the rest with the end of the tar.  Zeros are fed 1 MiB at
+    a time: this script's memory is the floor of every reading after it."""
+    mib = bytes(MiB)  # one buffer, fed again and again: no allocation per MiB
+
+    def stream(data, zeros=0):
+        c = new()
+        out = [c.compress(data)]
+        for _ in range(zeros // MiB):
+            out.append(c.compress(mib))
+        return b"".join(out) + c.compress(mib[:zeros % MiB]) + c.flush()
+    n, rest = divmod(size, chunk)
+    return (stream(tar_header("bomb", size)) + stream(b"", chunk) * n +
+            stream(b"\0" * rest + pad(size) + b"\0" * 1024))
+
+
+def xz_bomb(size):
+    return stream_bomb(lambda: lzma.LZMACompressor(format=lzma.FORMAT_XZ, preset=0), size)
+
+
+def bzip2_bomb(size):
+    return stream_bomb(lambda: bz2.BZ2Compressor(9), size)
+
+
+@case("xz-bomb-max-layer-bytes-1GiB", hint=("max-layer-bytes", "limit", "more than"),
+      args=["--max-layer-bytes", "1GiB"], time_bound=("xz", 1.0), mem_bound=BOMB_MEM_BOUND)
+def _(d):
+    return bomb_image(d, xz_bomb(BOMB_SIZE), "tar.xz")
+
+
+@case("bzip2-bomb-max-layer-bytes-1GiB", hint=("max-layer-bytes", "limit", "more than"),
+      args=["--max-layer-bytes", "1GiB"], time_bound=("bzip2", 1.0), mem_bound=BOMB_MEM_BOUND)
+def _(d):
+    return bomb_image(d, bzip2_bomb(BOMB_SIZE), "tar.bz2")
+
+
+@case("xz-bomb-after-the-tar-max-layer-bytes", hint=("max-layer-bytes", "limit", "more than"),
+      args=["--max-layer-bytes", "256MiB"], time_bound=("xz", 0.25), mem_bound=BOMB_MEM_BOUND)
+def _(d):
+    # a small tar, then a 4 GiB stream after its end marker: decoded to its end (D5), so the
+    # limit stops it too (preset 0 everywhere here: preset 6 makes this script 94 MiB larger,
+    # and its memory is the floor of every reading after it)
+    return bomb_image(d, lzma.compress(tar(BASE_FILES), format=lzma.FORMAT_XZ, preset=0) +
+                      xz_bomb(BOMB_SIZE), "tar.xz")
+
+
+# -- zstd windows and what pipes carry
+
+@case("zstd-window-1GiB", hint=("needs a 1 GiB window",))
+def _(d):
+    l = layer(codec="zstd")
+    l.blob = zstd_raw(l.tar, window_log=30)  # zstd --long=30 asks for this: 2x the limit
+    return write(os.path.join(d, "img.tar"), docker_tar([l]))
+
+
+@case("xz-not-a-tar-stdin", hint=("xz data",), stdin=True)
+def _(d):
+    return write(os.path.join(d, "notes.xz"), lzma.compress(b"plain text, xz-compressed\n" * 50, preset=0))
+
+
+@case("bzip2-not-a-tar-stdin", hint=("bzip2 data",), stdin=True)
+def _(d):
+    return write(os.path.join(d, "notes.bz2"), bz2.compress(b"plain text, bzip2-compressed\n" * 50))
+
+
+@case("lz4-stdin", hint=("lz4",), stdin=True)
+def _(d):
+    # an lz4 frame header (magic, FLG, BD, HC) and a block: imgstat does not read lz4 (D6)
+    return write(os.path.join(d, "image.tar.lz4"), b"\x04\x22\x4d\x18\x64\x40\xa7" + b"\0" * 64)
+
+
+@case("empty-stdin", hint=("empty",), stdin=True)
+def _(d):
+    return write(os.path.join(d, "empty"), b"")
 
 
 # -- many entries (optional in the issue): a million empty files in one gzip layer
