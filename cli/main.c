@@ -51,6 +51,8 @@ int main(int argc, char **argv)
         imgstat_close(h);
         return EXIT_ERROR;
     }
+    if (imgstat_cache_warning(h))
+        fprintf(stderr, "imgstat: warning: %s\n", imgstat_cache_warning(h));
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);
