@@ -51,7 +51,9 @@ int imgstat_catalog_open(imgstat_catalog **out, const char *path)
     *out = calloc(1, sizeof **out);
     if (!*out)
         return fail_nomem();
-    int rc = cat_open(&(*out)->db, path, CATALOG_BUSY_MS, &last);
+    int rc = cat_make_parent(path, &last);
+    if (rc == IMGSTAT_OK)
+        rc = cat_open(&(*out)->db, path, CATALOG_BUSY_MS, &last);
     if (rc != IMGSTAT_OK) {
         free(*out);
         *out = NULL;

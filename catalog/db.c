@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -344,4 +345,38 @@ enum cat_health cat_probe(const char *path, struct err *e)
     }
     sqlite3_close_v2(d.db);
     return h;
+}
+
+int cat_make_dirs(const char *dir, struct err *e)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
+        return err_set(e, IMGSTAT_ESYS, "%.200s...: name too long", dir);
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            return err_sys(e, errno, "cannot create %s", p);
+        if (!(*s = c))
+            break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(e, IMGSTAT_ESYS, "%s: not a directory", dir);
+    return IMGSTAT_OK;
+}
+
+int cat_make_parent(const char *path, struct err *e)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return IMGSTAT_OK;
+    if ((size_t)(slash - path) >= sizeof dir)
+        return err_set(e, IMGSTAT_ESYS, "%.200s...: name too long", path);
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    return cat_make_dirs(dir, e);
 }

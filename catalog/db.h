@@ -83,6 +83,11 @@ enum cat_health {
 /* Look at path without changing it; e says what is wrong unless CAT_HEALTHY or CAT_ABSENT. */
 enum cat_health cat_probe(const char *path, struct err *e);
 
+/* mkdir -p dir, private (0700: a catalog holds the names of the files in the images). */
+int cat_make_dirs(const char *dir, struct err *e);
+/* The same for the folder that will hold the file at path. */
+int cat_make_parent(const char *path, struct err *e);
+
 /* Milliseconds since the epoch (the catalog's times). */
 int64_t cat_now_ms(void);
 

@@ -3,11 +3,9 @@
  */
 #include "memo.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <zstd.h>
 
@@ -52,28 +50,6 @@ static void memo_fail(struct memo *m, const struct err *e, bool writes_only)
         m->off = true;
 }
 
-/* mkdir -p, private: the memo holds names from the images scanned. */
-static int make_dirs(const char *dir, struct err *e)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return err_set(e, IMGSTAT_ESYS, "%.200s...: name too long", dir);
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s)
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            return err_sys(e, errno, "cannot create %s", p);
-        if (!(*s = c))
-            break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return err_set(e, IMGSTAT_ESYS, "%s: not a directory", dir);
-    return IMGSTAT_OK;
-}
-
 struct memo *memo_attach(struct cat_db *db, uint64_t max_bytes)
 {
     struct memo *m = calloc(1, sizeof *m);
@@ -92,7 +68,8 @@ struct memo *memo_open(const char *dir, uint64_t max_bytes)
     struct err e = {0};
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, MEMO_FILE);
-    if (make_dirs(dir, &e) == IMGSTAT_OK && cat_open(&m->db, path, MEMO_BUSY_MS, &e) == IMGSTAT_OK)
+    if (cat_make_dirs(dir, &e) == IMGSTAT_OK &&
+        cat_open(&m->db, path, MEMO_BUSY_MS, &e) == IMGSTAT_OK)
         m->own_db = true;
     else
         memo_fail(m, &e, false);

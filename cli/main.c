@@ -8,6 +8,7 @@
 
 #include "imgstat.h"
 #include "batch.h"
+#include "commands.h"
 #include "options.h"
 #include "output.h"
 #include "progress.h"
@@ -31,6 +32,10 @@ int main(int argc, char **argv)
         puts(imgstat_version());
         return EXIT_OK;
     }
+    if (c.cmd == CMD_CACHE)
+        return cache_run(&c);
+    if (c.cmd == CMD_ADD)
+        return add_run(&c);
     if (c.ninputs > 1 || c.all)
         return batch_run(&c);
     struct progress prog;
@@ -51,8 +56,7 @@ int main(int argc, char **argv)
         imgstat_close(h);
         return EXIT_ERROR;
     }
-    if (imgstat_cache_warning(h))
-        fprintf(stderr, "imgstat: warning: %s\n", imgstat_cache_warning(h));
+    cache_warn(imgstat_cache_warning(h));
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);

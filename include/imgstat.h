@@ -226,7 +226,7 @@ IMGSTAT_API const char *imgstat_scan_status_name(int status);
 /* The value of such a name, or -1. */
 IMGSTAT_API int imgstat_scan_status_parse(const char *name);
 
-/* Open or create the catalog at path; *out is NULL on failure. */
+/* Open or create the catalog at path (and its folder); *out is NULL on failure. */
 IMGSTAT_API int imgstat_catalog_open(imgstat_catalog **out, const char *path);
 IMGSTAT_API void imgstat_catalog_close(imgstat_catalog *c);
 /* The calling thread's last catalog failure, in one line ("" if none). */
