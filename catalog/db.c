@@ -118,7 +118,9 @@ int cat_fail(struct cat_db *d, int rc, const char *what, struct err *e)
     const char *why = d && d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         why = "locked by another process (busy timeout)";
-    return err_set(e, code_of(rc), "%s: %s: %s", d && d->path ? d->path : "catalog", what, why);
+    bool damaged = (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+    return err_set(e, code_of(rc), "%s: %s: %s%s", d && d->path ? d->path : "catalog", what, why,
+                   damaged ? " (damaged: `imgstat cache clear` replaces a memo)" : "");
 }
 
 void cat_lock(struct cat_db *d)
@@ -257,12 +259,20 @@ static int migrate(struct cat_db *d, struct err *e)
     return cat_commit(d, e);
 }
 
+/* Refuse a file that is not ours (or is a newer imgstat's) before anything writes to it:
+ * even switching to WAL would change its header. */
+static int check_first(struct cat_db *d, int busy_ms, struct err *e)
+{
+    int64_t v;
+    sqlite3_busy_timeout(d->db, busy_ms);
+    return schema_version(d, &v, NULL, e);
+}
+
 /* Connection settings: WAL (persistent in the file), fsync only at checkpoints (a crash
  * loses at most the last transactions, never consistency), foreign keys for the cascades. */
-static int configure(struct cat_db *d, int busy_ms, struct err *e)
+static int configure(struct cat_db *d, struct err *e)
 {
     int64_t pages = 0;
-    sqlite3_busy_timeout(d->db, busy_ms);
     int code = query_int(d, "PRAGMA page_count", &pages, e);
     /* must precede the first table: lets eviction give pages back (incremental_vacuum) */
     if (code == IMGSTAT_OK && pages == 0)
@@ -295,7 +305,8 @@ int cat_open(struct cat_db **out, const char *path, int busy_ms, struct err *e)
         int err = sqlite3_system_errno(d->db);
         code = err_set(e, IMGSTAT_ESYS, "%s: cannot open: %s%s%s", path, sqlite3_errstr(rc),
                        err ? ": " : "", err ? strerror(err) : "");
-    } else if ((code = configure(d, busy_ms, e)) == IMGSTAT_OK) {
+    } else if ((code = check_first(d, busy_ms, e)) == IMGSTAT_OK &&
+               (code = configure(d, e)) == IMGSTAT_OK) {
         code = migrate(d, e);
     }
     if (code != IMGSTAT_OK) {

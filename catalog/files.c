@@ -19,8 +19,10 @@ struct chunk {
 };
 
 struct cat_files {
-    unsigned char *raw; /* the chunk being built */
+    unsigned char *raw; /* the chunk being built: front-coded paths */
     size_t rlen, rcap;
+    unsigned char *names; /* and names, each ended by a NUL */
+    size_t nlen, ncap;
     char *prev; /* the previous path, for front coding */
     size_t prevlen, prevcap;
     uint32_t n; /* entries in the chunk being built */
@@ -50,6 +52,7 @@ void cat_files_free(struct cat_files *f)
         free(f->chunks[i].z);
     free(f->chunks);
     free(f->raw);
+    free(f->names);
     free(f->prev);
     ZSTD_freeCCtx(f->cctx);
     free(f);
@@ -83,26 +86,45 @@ static unsigned char *put_varint(unsigned char *p, uint64_t v)
     return p;
 }
 
-/* Compress the chunk being built into the list. */
+/* buf[len] as one zstd frame appended to *out. */
+static bool squeeze(struct cat_files *f, const void *buf, size_t len, unsigned char **out,
+                    size_t *olen, size_t *ocap)
+{
+    size_t bound = ZSTD_compressBound(len);
+    if (!grow(out, ocap, *olen + bound))
+        return false;
+    size_t n = ZSTD_compressCCtx(f->cctx, *out + *olen, bound, buf, len, FILES_ZSTD_LEVEL);
+    if (ZSTD_isError(n))
+        return false;
+    *olen += n;
+    return true;
+}
+
+/* Compress the chunk being built into the list: varint size of the names frame, the names
+ * frame, the paths frame. */
 static int seal(struct cat_files *f)
 {
     if (f->n == 0)
         return IMGSTAT_OK;
-    size_t bound = ZSTD_compressBound(f->rlen);
-    unsigned char *z = malloc(bound);
-    size_t zlen = z ? ZSTD_compressCCtx(f->cctx, z, bound, f->raw, f->rlen, FILES_ZSTD_LEVEL) : 0;
-    if (z && !ZSTD_isError(zlen) && f->nchunks == f->capchunks) {
+    unsigned char *z = NULL, head[10];
+    size_t zlen = 0, zcap = 0;
+    bool ok = squeeze(f, f->names, f->nlen, &z, &zlen, &zcap);
+    size_t names = zlen, hlen = ok ? (size_t)(put_varint(head, names) - head) : 0;
+    ok = ok && squeeze(f, f->raw, f->rlen, &z, &zlen, &zcap) && grow(&z, &zcap, zlen + hlen);
+    if (ok && f->nchunks == f->capchunks) {
         size_t cap = f->capchunks ? 2 * f->capchunks : 64;
         struct chunk *v = realloc(f->chunks, cap * sizeof *v);
         f->chunks = v ? v : f->chunks;
         f->capchunks = v ? cap : f->capchunks;
     }
-    if (!z || ZSTD_isError(zlen) || f->nchunks == f->capchunks) {
+    if (!ok || f->nchunks == f->capchunks) {
         free(z);
         return IMGSTAT_ENOMEM;
     }
-    f->chunks[f->nchunks++] = (struct chunk){z, zlen, f->n};
-    f->rlen = 0;
+    memmove(z + hlen, z, zlen);
+    memcpy(z, head, hlen);
+    f->chunks[f->nchunks++] = (struct chunk){z, zlen + hlen, f->n};
+    f->rlen = f->nlen = 0;
     f->n = 0;
     return IMGSTAT_OK;
 }
@@ -114,9 +136,16 @@ int cat_files_add(void *ctx, const char *path, uint64_t len, uint64_t size)
     if (f->n > 0)
         while (shared < len && shared < f->prevlen && f->prev[shared] == path[shared])
             shared++;
+    size_t base = (size_t)len;
+    while (base > 0 && path[base - 1] != '/')
+        base--;
     if (!grow(&f->raw, &f->rcap, f->rlen + 30 + (size_t)len - shared) ||
+        !grow(&f->names, &f->ncap, f->nlen + (size_t)len - base + 1) ||
         !grow(&f->prev, &f->prevcap, (size_t)len))
         return IMGSTAT_ENOMEM;
+    memcpy(f->names + f->nlen, path + base, (size_t)len - base);
+    f->nlen += (size_t)len - base;
+    f->names[f->nlen++] = '\0';
     unsigned char *p = put_varint(f->raw + f->rlen, shared);
     p = put_varint(p, len - shared);
     memcpy(p, path + shared, (size_t)len - shared);
@@ -152,7 +181,7 @@ int cat_files_store(struct cat_db *d, int64_t image, struct cat_files *f, struct
 
 /* ---- reading ---- */
 
-/* Walks the entries of one decompressed chunk. */
+/* Walks the front-coded paths of one chunk. */
 struct cursor {
     const unsigned char *p, *end;
     char *path;
@@ -191,6 +220,38 @@ static int cursor_next(struct cursor *c)
     return 1;
 }
 
+/* One chunk as stored: its two frames, and buffers to decompress them into. */
+struct chunk_view {
+    const unsigned char *names_z, *paths_z;
+    size_t names_zlen, paths_zlen;
+    uint32_t n;
+};
+
+static bool chunk_parse(const void *blob, size_t len, uint32_t n, struct chunk_view *v)
+{
+    uint64_t zn;
+    const unsigned char *p = blob, *end = p + len;
+    if (!blob || !(p = get_varint(p, end, &zn)) || zn > (uint64_t)(end - p))
+        return false;
+    *v = (struct chunk_view){p, p + zn, (size_t)zn, (size_t)(end - p - zn), n};
+    return true;
+}
+
+/* Decompress one frame into *raw (grown as needed); -1 when damaged, -2 out of memory. */
+static int unpack(const void *z, size_t zlen, unsigned char **raw, size_t *cap, size_t *len)
+{
+    unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
+    if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > CAT_FILES_CHUNK_MAX)
+        return -1;
+    if (!grow(raw, cap, (size_t)n + 1))
+        return -2;
+    size_t got = ZSTD_decompress(*raw, (size_t)n + 1, z, zlen);
+    if (ZSTD_isError(got) || got != n)
+        return -1;
+    *len = got;
+    return 0;
+}
+
 /* The page being collected: entries kept until the total is known. */
 struct page {
     const char *needle;
@@ -198,6 +259,10 @@ struct page {
     uint64_t offset, limit, matched, kept;
     unsigned char *buf; /* per entry: path length (size_t), size (uint64_t), path */
     size_t len, cap;
+    unsigned char *names, *paths; /* decompression buffers, reused from chunk to chunk */
+    size_t names_cap, paths_cap;
+    uint32_t *hits; /* the matching entries of the current chunk */
+    struct cursor c;
 };
 
 static bool page_keep(struct page *pg, const struct cursor *c)
@@ -214,49 +279,77 @@ static bool page_keep(struct page *pg, const struct cursor *c)
     return true;
 }
 
-static bool name_has(const struct page *pg, const struct cursor *c)
+static size_t count_nul(const unsigned char *a, const unsigned char *b)
 {
-    const char *slash = memrchr(c->path, '/', c->len);
-    const char *base = slash ? slash + 1 : c->path;
-    return memmem(base, c->len - (size_t)(base - c->path), pg->needle, pg->nlen) != NULL;
+    size_t n = 0;
+    for (; a < b; a++)
+        n += *a == 0;
+    return n;
 }
 
-/* One chunk's entries through the filter into the page; -1 when the chunk is malformed. */
-static int page_chunk(struct page *pg, struct cursor *c, uint64_t skip)
+/* The entries of a chunk whose name contains the needle, into pg->hits; -1 when damaged. */
+static long name_hits(struct page *pg, const unsigned char *names, size_t len, uint32_t n)
 {
-    int r;
-    while ((r = cursor_next(c)) == 1) {
-        if (skip) {
-            skip--;
+    const unsigned char *p = names, *end = names + len, *hit;
+    size_t entry = 0, count = 0;
+    if (len == 0 || end[-1] != '\0')
+        return -1;
+    while ((hit = memmem(p, (size_t)(end - p), pg->needle, pg->nlen)) != NULL) {
+        entry += count_nul(p, hit); /* the needle holds no NUL: a hit is inside one name */
+        const unsigned char *z = memchr(hit, '\0', (size_t)(end - hit));
+        if (entry >= n)
+            return -1;
+        pg->hits[count++] = (uint32_t)entry++;
+        p = z + 1;
+    }
+    return (long)count;
+}
+
+/* Decode a chunk's paths, keeping entries first.. of it (hits: only those listed) while the
+ * page has room. */
+static int take_paths(struct page *pg, const struct chunk_view *v, uint64_t first,
+                      const uint32_t *hits, size_t nhits)
+{
+    size_t plen = 0, h = 0;
+    int r = unpack(v->paths_z, v->paths_zlen, &pg->paths, &pg->paths_cap, &plen);
+    if (r != 0)
+        return r;
+    pg->c.p = pg->paths;
+    pg->c.end = pg->paths + plen;
+    pg->c.len = 0;
+    for (uint64_t i = 0; (r = cursor_next(&pg->c)) == 1; i++) {
+        if ((pg->limit && pg->kept >= pg->limit) || (hits && h >= nhits))
+            return 0;
+        if (hits && hits[h] != i)
             continue;
-        }
-        if (pg->nlen && !name_has(pg, c))
-            continue;
-        uint64_t idx = pg->matched++;
-        if (idx >= pg->offset && (!pg->limit || pg->kept < pg->limit) && !page_keep(pg, c))
+        h += hits != NULL;
+        if (i >= first && !page_keep(pg, &pg->c))
             return -2;
     }
     return r;
 }
 
+/* One chunk through the filter: count its matches, keep those that fall in the page. */
+static int filter_chunk(struct page *pg, const struct chunk_view *v)
+{
+    size_t nlen;
+    int r = unpack(v->names_z, v->names_zlen, &pg->names, &pg->names_cap, &nlen);
+    long m = r ? r : name_hits(pg, pg->names, nlen, v->n);
+    if (m < 0)
+        return (int)m;
+    uint64_t lo = pg->matched, hi = pg->matched + (uint64_t)m;
+    pg->matched = hi;
+    bool room = !pg->limit || pg->kept < pg->limit;
+    if (m == 0 || !room || hi <= pg->offset)
+        return 0;
+    /* the page starts at the (offset - lo)th hit of this chunk */
+    uint64_t skip = pg->offset > lo ? pg->offset - lo : 0;
+    return take_paths(pg, v, 0, pg->hits + skip, (size_t)((uint64_t)m - skip));
+}
+
 static const char SQL_TOTAL[] = "SELECT coalesce(sum(nfiles), 0) FROM image_files WHERE image = ?1";
 static const char SQL_CHUNKS[] =
     "SELECT nfiles, data FROM image_files WHERE image = ?1 AND seq >= ?2 ORDER BY seq";
-
-/* Decompress one chunk's frame into *raw (grown as needed). */
-static int unpack(const void *z, size_t zlen, unsigned char **raw, size_t *cap, size_t *len)
-{
-    unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
-    if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > CAT_FILES_CHUNK_MAX)
-        return -1;
-    if (!grow(raw, cap, (size_t)n + 1))
-        return -2;
-    size_t got = ZSTD_decompress(*raw, (size_t)n + 1, z, zlen);
-    if (ZSTD_isError(got) || got != n)
-        return -1;
-    *len = got;
-    return 0;
-}
 
 /* Every chunk from first on, through the page; no filter: `skip` entries of the first. */
 static int page_scan(struct cat_db *d, int64_t image, struct page *pg, uint64_t first,
@@ -268,23 +361,26 @@ static int page_scan(struct cat_db *d, int64_t image, struct page *pg, uint64_t 
         return rc;
     sqlite3_bind_int64(st, 1, image);
     sqlite3_bind_int64(st, 2, (int64_t)first);
-    unsigned char *raw = NULL;
-    size_t cap = 0, len = 0;
-    struct cursor c = {0};
+    if (!(pg->hits = malloc(CAT_FILES_PER_CHUNK * sizeof *pg->hits)))
+        r = -2;
     while (r == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
         if (!pg->nlen && pg->limit && pg->kept >= pg->limit)
             break; /* without a filter the total is known: stop at the page's end */
-        r = unpack(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &raw, &cap,
-                   &len);
-        c.p = raw;
-        c.end = raw + len;
-        c.len = 0;
-        r = r ? r : page_chunk(pg, &c, skip);
+        struct chunk_view v;
+        int64_t n = sqlite3_column_int64(st, 0);
+        if (n <= 0 || n > CAT_FILES_PER_CHUNK ||
+            !chunk_parse(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                         (uint32_t)n, &v))
+            r = -1;
+        else
+            r = pg->nlen ? filter_chunk(pg, &v) : take_paths(pg, &v, skip, NULL, 0);
         skip = 0;
     }
     sqlite3_reset(st);
-    free(raw);
-    free(c.path);
+    free(pg->names);
+    free(pg->paths);
+    free(pg->hits);
+    free(pg->c.path);
     if (r == -2)
         return err_nomem(e);
     if (r < 0)
@@ -306,10 +402,10 @@ static int page_total(struct cat_db *d, int64_t image, uint64_t *total, struct e
     return rc == SQLITE_ROW ? IMGSTAT_OK : cat_fail(d, rc, "count files", e);
 }
 
-/* Hand the kept entries to fn. */
+/* Hand the kept entries to fn (none without fn: a count). */
 static int page_emit(const struct page *pg, imgstat_file_fn fn, void *ctx)
 {
-    for (size_t off = 0; off < pg->len;) {
+    for (size_t off = 0; fn && off < pg->len;) {
         size_t len;
         uint64_t size;
         memcpy(&len, pg->buf + off, sizeof len);
@@ -326,14 +422,14 @@ static int page_emit(const struct page *pg, imgstat_file_fn fn, void *ctx)
 int cat_files_page(struct cat_db *d, int64_t image, const char *needle, uint64_t offset,
                    uint64_t limit, uint64_t *total, imgstat_file_fn fn, void *ctx, struct err *e)
 {
-    struct page pg = {needle, needle ? strlen(needle) : 0, offset, limit, 0, 0, NULL, 0, 0};
+    struct page pg = {
+        .needle = needle, .nlen = needle ? strlen(needle) : 0, .offset = offset, .limit = limit};
     int rc;
     if (pg.nlen) {
         rc = page_scan(d, image, &pg, 0, 0, e);
         *total = pg.matched;
     } else if ((rc = page_total(d, image, total, e)) == IMGSTAT_OK && offset < *total) {
         /* every chunk but the last holds CAT_FILES_PER_CHUNK entries: start at offset's */
-        pg.matched = offset;
         rc =
             page_scan(d, image, &pg, offset / CAT_FILES_PER_CHUNK, offset % CAT_FILES_PER_CHUNK, e);
     }

@@ -4,11 +4,13 @@
  * after the filter) quickly on images of a million files.
  *
  * The list is kept in the order `imgstat files` prints (byte-wise by path), in chunks of
- * CAT_FILES_PER_CHUNK entries, each front-coded (an entry stores how many leading bytes it
- * shares with the previous path, then the rest, then its size) and compressed with zstd.
- * A page without a filter reads only the chunks it covers; with a filter every chunk is
- * decompressed and its names are tested in C (memmem): a literal substring, so '%' and '_'
- * are ordinary bytes, and no SQL LIKE over a million rows.
+ * CAT_FILES_PER_CHUNK entries.  A chunk holds two zstd frames: the entries' names (the last
+ * path segment), each ended by a NUL, and their paths front-coded (an entry stores how many
+ * leading bytes it shares with the previous path, then the rest, then its size).
+ * A page without a filter decodes only the chunks it covers.  With a filter, each chunk's
+ * names are searched in one pass (memmem over the whole frame: a literal substring, so '%'
+ * and '_' are ordinary bytes; no SQL LIKE over a million rows), and paths are decoded only
+ * in the chunks that hold the page.
  */
 #ifndef IMGSTAT_CAT_FILES_H
 #define IMGSTAT_CAT_FILES_H
@@ -22,8 +24,8 @@
 /* Entries per chunk: ~60 KiB raw for typical paths, so a page reads one or two chunks and
  * a filter pass decompresses a few hundred on a million files. */
 #define CAT_FILES_PER_CHUNK 4096
-/* One chunk decompressed at most: 4096 entries of the longest paths the tree can produce
- * cannot need more; a larger frame is damage. */
+/* One frame of a chunk decompressed at most: 4096 entries of the longest paths the tree
+ * can produce cannot need more; a larger frame is damage. */
 #define CAT_FILES_CHUNK_MAX (UINT64_C(256) << 20)
 
 struct cat_files;

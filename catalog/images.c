@@ -422,7 +422,7 @@ static const char SQL_FIND_REF[] =
     " FROM images m JOIN inputs n ON n.id = m.input_id LEFT JOIN image_refs r"
     " ON r.rowid = " FIRST_REF " WHERE m.id IN (SELECT x.image FROM image_refs x"
     " WHERE x.name = ?4 AND x.tag = ?5 AND (?3 IS NULL OR x.namespace = ?3"
-    " OR x.host || '/' || x.namespace = ?3))"
+    " OR x.host || '/' || x.namespace = ?3 OR (x.namespace = '' AND x.host = ?3)))"
     " AND (?1 IS NULL OR (m.id_hex >= ?1 AND m.id_hex < ?2))" FIND_ORDER;
 
 /* "sha256:HEX", HEX or a prefix of >= 12 hex digits into the range [lo, hi) of IDs. */
