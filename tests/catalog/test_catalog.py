@@ -576,7 +576,8 @@ def test_catalog_corpus():
         path = os.path.realpath(os.path.join(CORPUS, c["input"]))
         mine = corpus_select([e for e in entries if e["input"] == path], c["args"])
         label = "catalog %s" % c["name"]
-        if not ok("%s: one image" % label, len(mine) == 1, len(mine)):
+        ok("%s: one image" % label, len(mine) == 1, len(mine))
+        if len(mine) != 1:
             continue
         e = mine[0]
         ok("%s: totals" % label, (e["total_files_num"], e["total_files_size"]) ==
