@@ -6,9 +6,11 @@
  * next layer (whiteouts and replacements now meet lower entries), strictly and
  * with IMGSTAT_LENIENT.  Oracles beyond "no crash": the layer decoded into a
  * record (rec_sink) and replayed must give the same result and totals as the
- * direct merge, and decoding it again with a small --max-layer-bytes and
+ * direct merge (the record going through rec_export and rec_import, as the
+ * layer memo keeps it), decoding it again with a small --max-layer-bytes and
  * --verify digests must fail only with a limit message or succeed with the
- * same entries.
+ * same entries, and the input read as exported records must be refused or
+ * replayed without harm.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -63,6 +65,71 @@ static int two_layers(const uint8_t *data, size_t size, unsigned flags, struct i
     return rc;
 }
 
+/* rec_export's pieces, gathered. */
+struct bytes {
+    unsigned char *p;
+    size_t len, cap;
+};
+
+static int bytes_add(void *ctx, const void *buf, size_t len)
+{
+    struct bytes *b = ctx;
+    if (b->cap - b->len < len) {
+        size_t cap = 2 * (b->cap + len);
+        unsigned char *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, buf, len);
+    b->len += len;
+    return 0;
+}
+
+/* The records through rec_export and rec_import, as the layer memo keeps them: *r is
+ * replaced by the imported copy, so the replay below checks what the memo would give. */
+static void round_trip(struct rec_buf *r)
+{
+    struct bytes b = {0};
+    struct rec_buf copy;
+    struct err e;
+    memset(&copy, 0, sizeof copy);
+    memset(&e, 0, sizeof e);
+    if (rec_export(r, bytes_add, &b) == 0) {
+        int rc = rec_import(&copy, b.p, b.len, &e);
+        FZ_CHECK(rc == IMGSTAT_OK || rc == IMGSTAT_ENOMEM, "exported records do not import: %s",
+                 e.msg);
+        FZ_CHECK(rc != IMGSTAT_OK || copy.count == r->count, "import counts %llu of %llu",
+                 (unsigned long long)copy.count, (unsigned long long)r->count);
+        if (rc == IMGSTAT_OK) {
+            rec_free(r);
+            *r = copy;
+        }
+    }
+    free(b.p);
+}
+
+/* The input itself as exported records (a damaged memo row): refused or replayed, never a
+ * crash or a read out of bounds. */
+static void import_raw(const uint8_t *data, size_t size)
+{
+    struct rec_buf r;
+    struct err e;
+    memset(&r, 0, sizeof r);
+    memset(&e, 0, sizeof e);
+    int rc = rec_import(&r, data, size, &e);
+    fz_check_err(rc, &e, "import");
+    struct tree *t = rc == IMGSTAT_OK ? tree_new(IMGSTAT_LENIENT) : NULL;
+    if (t) {
+        tree_begin_layer(t);
+        memset(&e, 0, sizeof e);
+        fz_check_err(rec_replay(&r, tree_apply, t, &e), &e, "imported replay");
+        tree_free(t);
+    }
+    rec_free(&r);
+}
+
 /* Decode into a record, replay into a fresh tree: must match the direct merge. */
 static void via_record(const uint8_t *data, size_t size, int direct_rc,
                        const struct imgstat_totals *direct)
@@ -73,6 +140,8 @@ static void via_record(const uint8_t *data, size_t size, int direct_rc,
     memset(&e, 0, sizeof e);
     int rc = src_walk_memory(NULL, data, size, NULL, rec_sink, &r, NULL, &e);
     fz_check_err(rc, &e, "record");
+    if (rc == IMGSTAT_OK)
+        round_trip(&r);
     if (rc == IMGSTAT_OK) {
         struct tree *t = tree_new(0);
         if (t) {
@@ -144,5 +213,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  "strict and lenient merges of a clean layer differ");
     via_record(data, size, rc, &strict);
     via_limits(data, size, rc, &strict);
+    import_raw(data, size);
     return 0;
 }
