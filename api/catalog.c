@@ -285,10 +285,14 @@ static void scan_input(const char *path, const struct imgstat_options *opt, stru
         s->failed = strdup("out of memory");
         return;
     }
+    size_t failed = 0;
     for (s->n = 0; s->n < n; s->n++) {
         imgstat_choose(s->h, s->n);
         scan_image(s, &s->v[s->n]);
+        failed += s->v[s->n].failed_desc != NULL;
     }
+    if (failed == s->n) /* nothing could be scanned: the input failed, with the first reason */
+        s->failed = strdup(s->v[0].failed_desc ? s->v[0].failed_desc : "out of memory");
 }
 
 static void scan_free(struct scan *s)

@@ -287,20 +287,43 @@ static size_t count_nul(const unsigned char *a, const unsigned char *b)
     return n;
 }
 
-/* The entries of a chunk whose name contains the needle, into pg->hits; -1 when damaged. */
+/* Does name[len] contain the needle?  For names one at a time: no setup to amortise. */
+static bool name_has(const struct page *pg, const unsigned char *name, size_t len)
+{
+    const unsigned char *n = (const unsigned char *)pg->needle, *p = name, *last;
+    if (pg->nlen > len)
+        return false;
+    for (last = name + len - pg->nlen; p <= last && (p = memchr(p, n[0], (size_t)(last - p) + 1));
+         p++)
+        if (memcmp(p + 1, n + 1, pg->nlen - 1) == 0)
+            return true;
+    return false;
+}
+
+/* The entries of a chunk whose name contains the needle, into pg->hits; -1 when damaged.
+ * One memmem over the whole frame finds sparse matches fast; once they are dense (a hit
+ * every few names) restarting it costs more than testing each remaining name. */
 static long name_hits(struct page *pg, const unsigned char *names, size_t len, uint32_t n)
 {
-    const unsigned char *p = names, *end = names + len, *hit;
+    const unsigned char *p = names, *end = names + len, *hit, *z;
     size_t entry = 0, count = 0;
     if (len == 0 || end[-1] != '\0')
         return -1;
-    while ((hit = memmem(p, (size_t)(end - p), pg->needle, pg->nlen)) != NULL) {
+    while (count * 4 < entry + 16) {
+        if (!(hit = memmem(p, (size_t)(end - p), pg->needle, pg->nlen)))
+            return (long)count;     /* no more */
         entry += count_nul(p, hit); /* the needle holds no NUL: a hit is inside one name */
-        const unsigned char *z = memchr(hit, '\0', (size_t)(end - hit));
         if (entry >= n)
             return -1;
         pg->hits[count++] = (uint32_t)entry++;
-        p = z + 1;
+        p = (const unsigned char *)memchr(hit, '\0', (size_t)(end - hit)) + 1;
+    }
+    for (; p < end; p = z + 1, entry++) { /* dense: name by name */
+        z = memchr(p, '\0', (size_t)(end - p));
+        if (entry >= n)
+            return -1;
+        if (name_has(pg, p, (size_t)(z - p)))
+            pg->hits[count++] = (uint32_t)entry;
     }
     return (long)count;
 }
