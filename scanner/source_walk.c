@@ -34,15 +34,20 @@ static int walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const c
     }
     int rc = IMGSTAT_OK;
     bool walked = false, drained = false;
-    if (dec_open(a, d) != ARCHIVE_OK)
+    if (dec_open(a, d) != ARCHIVE_OK) {
         rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
-    else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK && (walked = true) &&
-             (so->verify || in_alg) && !(drained = dec_drain(a, d) == 0) && so->verify)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+    } else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK) {
+        walked = true;
+        /* the rest of the blob, so its digest covers every byte; only --verify fails on what
+         * it finds there (the memo's hash never fails a scan: the layer is just not stored) */
+        if (so->verify || in_alg)
+            drained = dec_drain(a, d) == 0;
+        if (!drained && so->verify)
+            rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+    }
     struct dec_result r;
     dec_result(d, &r);
-    if (!drained) /* only a blob read to its end has a digest (the memo's hash never fails a scan)
-                   */
+    if (!drained) /* only a blob read to its end has a digest */
         r.in_digest[0] = '\0';
     if (r.limit_hit && (so->verify || !walked))
         rc = err_set(e, IMGSTAT_ELIMIT,
