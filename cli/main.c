@@ -8,6 +8,7 @@
 
 #include "imgstat.h"
 #include "batch.h"
+#include "commands.h"
 #include "options.h"
 #include "output.h"
 #include "progress.h"
@@ -31,6 +32,10 @@ int main(int argc, char **argv)
         puts(imgstat_version());
         return EXIT_OK;
     }
+    if (c.cmd == CMD_CACHE)
+        return cache_run(&c);
+    if (c.cmd == CMD_ADD)
+        return add_run(&c);
     if (c.ninputs > 1 || c.all)
         return batch_run(&c);
     struct progress prog;
@@ -51,6 +56,7 @@ int main(int argc, char **argv)
         imgstat_close(h);
         return EXIT_ERROR;
     }
+    cache_warn(imgstat_cache_warning(h));
     char why[256];
     if (c.cmd != CMD_FILES && figures_check(&c, h, &t, why, sizeof why)) {
         fprintf(stderr, "imgstat: %s: %s\n", c.input, why); /* never a wrapped figure (C4) */

@@ -21,10 +21,20 @@ const struct cli_command cli_commands[CMD_COUNT] = {
                    "List the regular files of an image's final filesystem, in the JSON of\n"
                    "HSS's image file list API.",
                    "  imgstat files --file-name .so --limit 0 --format csv ./oci-layout\n"},
+    [CMD_CACHE] = {"cache", "info|clear [OPTIONS]",
+                   "Show what the layer memo holds (JSON), or empty it.  The memo remembers\n"
+                   "each layer's entries by blob digest, so a layer is never inflated twice.",
+                   "  imgstat cache info\n"
+                   "  imgstat cache clear --cache-dir /var/cache/imgstat\n"},
+    [CMD_ADD] = {"add", "[--db FILE] [OPTIONS] IMAGE...",
+                 "Scan every image of each IMAGE into a catalog, the file `imgstat serve`\n"
+                 "answers from (default: the memo's file); one JSON line per IMAGE.",
+                 "  imgstat add --db build/images.db out/*.tar\n"},
 };
 
 #define F(member) offsetof(struct cli, member)
 #define SCAN (ON(CMD_STATS) | ON(CMD_FILES))
+#define READ (SCAN | ON(CMD_ADD)) /* the commands that scan layers */
 #define ALL ((1u << CMD_COUNT) - 1)
 
 const struct cli_option cli_options[] = {
@@ -60,21 +70,29 @@ const struct cli_option cli_options[] = {
      "exit 3 when more than SIZE bytes are wasted"},
     {"min-efficiency", 0, "R", K_RATIO, F(min_efficiency), 0, 0, ON(CMD_STATS), "Gates",
      "exit 3 when the efficiency is below R (0 to 1)"},
-    {"jobs", 'j', "N", K_UINT, F(jobs), 1, CLI_MAX_JOBS, SCAN, "Reading",
+    {"db", 0, "FILE", K_STR, F(db), 0, 0, ON(CMD_ADD), "Catalog",
+     "the catalog file (default: imgstat.db in the cache directory)"},
+    {"jobs", 'j', "N", K_UINT, F(jobs), 1, CLI_MAX_JOBS, READ, "Reading",
      "layers decoded at once (default: online CPUs)"},
-    {"verify", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_VERIFY, 0, SCAN, "Reading",
+    {"verify", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_VERIFY, 0, READ, "Reading",
      "check every blob against its digest and every layer against its diff_id"},
-    {"lenient", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_LENIENT, 0, SCAN, "Reading",
+    {"lenient", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_LENIENT, 0, READ, "Reading",
      "warn and skip entries that cannot be applied"},
     {"progress", 0, NULL, K_FLAG, F(progress_on), 0, 0, SCAN, "Reading",
      "a progress line on stderr (default: on a terminal)"},
     {"no-progress", 0, NULL, K_FLAG, F(progress_off), 0, 0, SCAN, "Reading", "no progress line"},
-    {"max-layer-bytes", 0, "SIZE", K_SIZE, F(max_layer_bytes), 0, 0, SCAN, "Limits",
+    {"max-layer-bytes", 0, "SIZE", K_SIZE, F(max_layer_bytes), 0, 0, READ, "Limits",
      "stop a layer that expands beyond SIZE (default 1TiB, 0: none)"},
-    {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, SCAN, "Limits",
+    {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, READ, "Limits",
      "stop beyond N tar entries (default 20M, 0: none)"},
-    {"max-kept-bytes", 0, "SIZE", K_SIZE, F(max_kept_bytes), 0, 0, SCAN, "Limits",
+    {"max-kept-bytes", 0, "SIZE", K_SIZE, F(max_kept_bytes), 0, 0, READ, "Limits",
      "keep at most SIZE of JSON documents from a stream (default 256MiB, 0: none)"},
+    {"cache-dir", 0, "DIR", K_STR, F(lib.cache_dir), 0, 0, READ | ON(CMD_CACHE), "Cache",
+     "the layer memo's folder (default: $IMGSTAT_CACHE_DIR, else ~/.cache/imgstat)"},
+    {"no-cache", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_NO_CACHE, 0, READ, "Cache",
+     "do not use the layer memo (also IMGSTAT_NO_CACHE=1)"},
+    {"cache-max", 0, "SIZE", K_SIZE, F(cache_max), 0, 0, READ, "Cache",
+     "keep at most SIZE bytes of layer records (default 2GiB)"},
     {"help", 'h', NULL, K_ACT, F(help), 0, 0, ALL, "Other", "this help"},
     {"version", 'V', NULL, K_ACT, F(version), 0, 0, ON(CMD_STATS), "Other",
      "versions of imgstat and its libraries"},
@@ -156,9 +174,15 @@ void cli_help(FILE *f, enum cli_cmd cmd)
 {
     const struct cli_command *c = &cli_commands[cmd];
     fprintf(f, "Usage: imgstat %s%s%s\n%s\n", c->name, *c->name ? " " : "", c->usage, c->what);
-    fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip, zstd, xz or bzip2),\n"
-          "an OCI layout, a containers dir: directory (skopeo, podman), or - for stdin.\n\n",
-          f);
+    if (cmd == CMD_ADD)
+        fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip, zstd, xz or bzip2),\n"
+              "an OCI layout or a containers dir: directory (skopeo, podman).\n",
+              f);
+    else if (strstr(c->usage, "IMAGE"))
+        fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip, zstd, xz or bzip2),\n"
+              "an OCI layout, a containers dir: directory (skopeo, podman), or - for stdin.\n",
+              f);
+    fputc('\n', f);
     const char *seen[16];
     size_t nseen = 0;
     for (size_t i = 0; i < cli_noptions; i++) {
@@ -178,9 +202,10 @@ void cli_help(FILE *f, enum cli_cmd cmd)
         fputs(" (imgstat COMMAND --help)\n", f);
     }
     fprintf(f, "\nExamples:\n%s", c->examples);
-    fputs("\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
-          "scanned, 2 usage error, 3 a gate failed.  Every option is in imgstat(1).\n",
-          f);
+    fprintf(f,
+            "\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
+            "scanned, 2 usage error, 3 a gate failed.  Every option is in imgstat%s%s(1).\n",
+            *c->name ? "-" : "", c->name);
 }
 
 /* ---- parsing --------------------------------------------------------------------------- */
@@ -400,14 +425,29 @@ static int check_combinations(struct cli *c)
     c->min_eff_set = cli_given(c, "min-efficiency");
     if (c->all && c->lib.image)
         return usage("--all cannot be combined with --image or --image-id");
+    if (cli_given(c, "cache-max") && !c->cache_max)
+        return usage("--cache-max 0: expected a size (--no-cache turns the memo off)");
+    c->lib.cache_max = c->cache_max;
     char why[256];
     if (imgstat_check_options(&c->lib, why, sizeof why) != IMGSTAT_OK)
         return usage("%s", why);
     return EXIT_OK;
 }
 
+/* `imgstat cache info|clear`: one word, no IMAGE. */
+static int take_action(int argc, char **argv, struct cli *c)
+{
+    if (optind != argc - 1 ||
+        (strcmp(argv[optind], "info") != 0 && strcmp(argv[optind], "clear") != 0))
+        return usage("imgstat cache: expected 'info' or 'clear'");
+    c->action = argv[optind];
+    return EXIT_OK;
+}
+
 static int take_inputs(int argc, char **argv, struct cli *c)
 {
+    if (c->cmd == CMD_CACHE)
+        return take_action(argc, argv, c);
     if (optind >= argc)
         return usage("no IMAGE given");
     c->inputs = argv + optind;
@@ -423,6 +463,8 @@ static int take_inputs(int argc, char **argv, struct cli *c)
         return usage("standard input ('-') can be read only once");
     if (c->cmd == CMD_FILES && (c->ninputs > 1 || c->all))
         return usage("'imgstat files' lists one image; got %d IMAGEs", c->ninputs);
+    if (c->cmd == CMD_ADD && stdin_count)
+        return usage("'imgstat add' records files and directories, not standard input");
     return EXIT_OK;
 }
 

@@ -26,7 +26,7 @@ enum exit_code {
 };
 
 /* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
-enum cli_cmd { CMD_STATS, CMD_FILES, CMD_COUNT };
+enum cli_cmd { CMD_STATS, CMD_FILES, CMD_CACHE, CMD_ADD, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))
 
 struct cli_command {
@@ -77,9 +77,11 @@ struct cli {
     /* values, filled by the table */
     bool all, detail, help, version, progress_on, progress_off, lenient, verify;
     const char *image, *image_id, *platform, *file_name, *format_name;
+    const char *db;     /* add: the catalog file */
+    const char *action; /* cache: "info" or "clear" */
     const char *org, *name, *tag;
     uint64_t jobs, max_layer_bytes, max_entries, max_kept_bytes, top, limit, offset;
-    uint64_t max_files, max_size, max_wasted;
+    uint64_t max_files, max_size, max_wasted, cache_max;
     double min_efficiency;
     /* derived after parsing */
     int progress; /* 1 --progress, 0 --no-progress, -1 on a terminal */

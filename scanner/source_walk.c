@@ -17,14 +17,14 @@
 #include "tar.h"
 
 /* Walk a layer blob read from `up` through the decode pipeline (decode.h) into sink.
- * in_alg: the algorithm of the blob's expected digest, for --verify (NULL: none). */
+ * in_alg: hash the blob with this algorithm, for --verify or the layer memo (NULL: none);
+ * the blob is read to its end either way (D5). */
 int src_walk_dec(const struct source *s, const struct byte_src *up, const char *in_alg,
                  layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
     static const struct src_opts defaults = {0};
     const struct src_opts *so = s ? &s->opts : &defaults;
-    struct dec_opts o = {so->max_layer_bytes, so->verify ? in_alg : NULL,
-                         so->verify ? "sha256" : NULL};
+    struct dec_opts o = {so->max_layer_bytes, in_alg, so->verify ? "sha256" : NULL};
     struct dec *d = dec_new(up, &o);
     if (!d)
         return err_nomem(e);
@@ -39,6 +39,7 @@ int src_walk_dec(const struct source *s, const struct byte_src *up, const char *
     if (meta) {
         meta->compression = r.codec;
         meta->tar_bytes = tar_bytes;
+        meta->stream_bytes = r.out_bytes;
         memcpy(meta->in_digest, r.in_digest, DIGEST_MAX);
         memcpy(meta->out_digest, r.out_digest, DIGEST_MAX);
     }
@@ -78,19 +79,32 @@ int src_walk_memory(const struct source *s, const void *buf, size_t len, const c
     return src_walk_dec(s, &up, in_alg, sink, ctx, meta, e);
 }
 
-/* A member of a file (tarball or layout).  An uncompressed layer, when nothing asks for its
- * bytes, is walked with seeking: its file data is never read. */
-static int walk_file(const struct source *s, int fd, const struct member *m, const char *in_alg,
-                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
+/* An uncompressed layer in a file, when nothing asks for its bytes, is walked with seeking:
+ * IMGSTAT_OK with *seeks set, or e set when its first bytes cannot be read. */
+static int walks_by_seeking(const struct source *s, int fd, const struct member *m, bool *seeks,
+                            struct err *e)
 {
     unsigned char head[8] = {0};
     size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
     if (range_pread(fd, m->offset, m->sparse, m->nsparse, head, hn, 0, m->name, e) != IMGSTAT_OK)
         return e->code;
+    *seeks = strcmp(dec_sniff(head, hn), "none") == 0 && !dec_foreign(head, hn) &&
+             !s->opts.verify;
+    return IMGSTAT_OK;
+}
+
+/* A member of a file (tarball or layout): through the decode stage, or with seeks over the
+ * file data of an uncompressed layer (walks_by_seeking). */
+static int walk_file(const struct source *s, int fd, const struct member *m, const char *in_alg,
+                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
+{
     struct range_reader rr = {0};
     struct byte_src src;
-    int rc;
-    if (strcmp(dec_sniff(head, hn), "none") == 0 && !dec_foreign(head, hn) && !s->opts.verify) {
+    bool seeks = false;
+    int rc = walks_by_seeking(s, fd, m, &seeks, e);
+    if (rc != IMGSTAT_OK)
+        return rc;
+    if (seeks) {
         if (s->opts.max_layer_bytes && m->size > s->opts.max_layer_bytes)
             return err_set(
                 e, IMGSTAT_ELIMIT, "%llu bytes, more than %llu (raise it with --max-layer-bytes)",
@@ -104,6 +118,7 @@ static int walk_file(const struct source *s, int fd, const struct member *m, con
         if (meta) {
             meta->compression = "none";
             meta->tar_bytes = tar_bytes;
+            meta->stream_bytes = 0;
             meta->in_digest[0] = meta->out_digest[0] = '\0';
         }
         range_fini(&rr);
@@ -126,6 +141,7 @@ int src_walk_member(const struct source *s, const struct member *m, const char *
         if (meta) {
             meta->compression = m->compression;
             meta->tar_bytes = m->tar_bytes;
+            meta->stream_bytes = 0;
             snprintf(meta->in_digest, DIGEST_MAX, "%s", m->in_digest ? m->in_digest : "");
             snprintf(meta->out_digest, DIGEST_MAX, "%s", m->out_digest ? m->out_digest : "");
         }
@@ -139,6 +155,21 @@ int src_walk_member(const struct source *s, const struct member *m, const char *
     if (fd < 0)
         return err_set(e, IMGSTAT_EINPUT, "%s: removed while being read", m->name);
     int rc = walk_file(s, fd, m, in_alg, sink, ctx, meta, e);
+    close(fd);
+    return rc;
+}
+
+int src_member_seeks(const struct source *s, const struct member *m, bool *seeks, struct err *e)
+{
+    *seeks = false;
+    if (m->data || s->kind == SRC_STREAM)
+        return IMGSTAT_OK;
+    if (s->kind == SRC_TAR)
+        return walks_by_seeking(s, s->fd, m, seeks, e);
+    int fd, rc = src_dir_open(s, m->name, &fd, e);
+    if (rc != IMGSTAT_OK || fd < 0)
+        return rc; /* a missing blob fails later, where its walk reports it */
+    rc = walks_by_seeking(s, fd, m, seeks, e);
     close(fd);
     return rc;
 }

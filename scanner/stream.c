@@ -240,7 +240,8 @@ static int record_member(struct source *s, struct nest *n, struct member *m, str
     struct layer_meta meta;
     struct rec_ctx rc_ctx = {s, &m->rec};
     struct byte_src up = {nest_read, NULL, n};
-    int rc = src_walk_dec(s, &up, src_name_alg(m->name), rec_progress_sink, &rc_ctx, &meta, &le);
+    const char *alg = s->opts.verify ? src_name_alg(m->name) : NULL; /* hash only to verify */
+    int rc = src_walk_dec(s, &up, alg, rec_progress_sink, &rc_ctx, &meta, &le);
     if (n->why[0])
         return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, n->why);
     if (rc == IMGSTAT_ENOMEM)
