@@ -26,13 +26,13 @@ enum exit_code {
 };
 
 /* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
-enum cli_cmd { CMD_STATS, CMD_FILES, CMD_COUNT };
+enum cli_cmd { CMD_STATS, CMD_FILES, CMD_SERVE, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))
 
 struct cli_command {
-    const char *name;  /* as typed; "" for the default command */
-    const char *usage; /* what follows "imgstat NAME" in the usage line */
-    const char *what;  /* one sentence for --help and the manual */
+    const char *name;     /* as typed; "" for the default command */
+    const char *usage;    /* what follows "imgstat NAME" in the usage line */
+    const char *what;     /* one sentence for --help and the manual */
     const char *examples; /* lines for --help's Examples (the manual has more) */
 };
 extern const struct cli_command cli_commands[CMD_COUNT];
@@ -49,6 +49,14 @@ enum opt_kind {
     K_RATIO, /* a number from 0 to 1 */
     K_ENUM,  /* one word of a list */
     K_ACT,   /* no value: --help, --version */
+    K_LIST,  /* non-empty text, repeatable: appended to a struct cli_list */
+};
+
+/* Values of a repeatable option, in order. */
+#define CLI_MAX_LIST 64
+struct cli_list {
+    const char *v[CLI_MAX_LIST];
+    size_t n;
 };
 
 struct cli_option {
@@ -81,6 +89,10 @@ struct cli {
     uint64_t jobs, max_layer_bytes, max_entries, top, limit, offset;
     uint64_t max_files, max_size, max_wasted;
     double min_efficiency;
+    /* imgstat serve */
+    struct cli_list images, projects;
+    const char *db, *listen, *credentials, *token_file, *config;
+    uint64_t serve_jobs;
     /* derived after parsing */
     int progress; /* 1 --progress, 0 --no-progress, -1 on a terminal */
     bool jobs_set, max_files_set, max_size_set, max_wasted_set, min_eff_set;
