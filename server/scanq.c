@@ -48,22 +48,26 @@ void scanq_submit(struct scanq *q, const char *path, const struct input_id *id)
     char why[256];
     pthread_mutex_lock(&q->mu);
     int slot = running_slot(q, path);
-    if (slot >= 0) {
+    bool known = slot >= 0 || queued(q, path);
+    if (slot >= 0)
         q->again[slot] = true;
-    } else if (!queued(q, path)) {
-        struct job *j = malloc(sizeof *j + strlen(path) + 1);
-        if (j) {
-            j->next = NULL;
-            j->id = *id;
-            strcpy(j->path, path);
-            *(q->tail ? &q->tail->next : &q->head) = j;
-            q->tail = j;
-            pthread_cond_signal(&q->work);
-        }
-    }
     pthread_mutex_unlock(&q->mu);
-    if (slot < 0 && store_input_mark(q->srv->store, path, id, ST_WAITING, why, sizeof why) != 0)
+    if (known)
+        return;
+    /* marked before it is queued: a worker's result must never be overwritten by this */
+    if (store_input_mark(q->srv->store, path, id, ST_WAITING, why, sizeof why) != 0)
         log_line("catalog: %s: %s", path, why);
+    struct job *j = malloc(sizeof *j + strlen(path) + 1);
+    if (!j)
+        return;
+    j->next = NULL;
+    j->id = *id;
+    strcpy(j->path, path);
+    pthread_mutex_lock(&q->mu);
+    *(q->tail ? &q->tail->next : &q->head) = j;
+    q->tail = j;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
 }
 
 void scanq_cancel(struct scanq *q, const char *path)
