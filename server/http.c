@@ -126,11 +126,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 struct header_vec {
     struct srv_header v[HTTP_MAX_HEADERS];
     size_t n;
-    bool overflow;
+    bool overflow, nul;
 };
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
+                                      size_t key_size, const char *value, size_t value_size)
 {
     struct header_vec *hv = cls;
     (void)kind;
@@ -138,6 +138,9 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
         hv->overflow = true;
         return MHD_NO;
     }
+    /* a NUL inside a name or value would cut it short where C strings are read (the
+     * libmicrohttpd of Debian 12 already cuts values at a NUL: then a secret never matches) */
+    hv->nul |= strlen(key) != key_size || (value && strlen(value) != value_size);
     hv->v[hv->n++] = (struct srv_header){key, value ? value : ""};
     return MHD_YES;
 }
@@ -179,13 +182,15 @@ static enum MHD_Result reply(struct http *h, struct MHD_Connection *c, const cha
                              struct rctx *r)
 {
     struct header_vec hv = {.n = 0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hv);
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hv);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct srv_request rq = {method, r->uri, r->uri_len, hv.v, hv.n, r->body, (int64_t)now.tv_sec};
     struct srv_reply rp = {0};
     if (hv.overflow)
         srv_error(&rp, 431, "HSS.0001", "more than %d request headers", HTTP_MAX_HEADERS);
+    else if (hv.nul)
+        srv_error(&rp, 400, "HSS.0001", "a request header holds a NUL byte");
     else
         srv_handle(h->srv, &rq, &rp);
     size_t len = rp.body.len;
@@ -229,14 +234,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (*upload_size > 0) { /* a body: refused at its first bytes, without reading it all */
+    if (*upload_size > 0) { /* a body nothing announced (cannot be: see below) */
         r->body += *upload_size;
         *upload_size = 0;
-        return reply(h, c, method, r);
+        return MHD_YES;
     }
     if (!r->begun) {
+        /* A body is refused before it is read: libmicrohttpd can queue a reply only now
+         * (headers read) or once the whole body is in. */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
         r->begun = true;
-        return MHD_YES;
+        if (!te && (!cl || strspn(cl, "0") == strlen(cl)))
+            return MHD_YES;
+        r->body = 1;
     }
     return reply(h, c, method, r);
 }

@@ -53,7 +53,7 @@ class Server:
     def wait_listening(self, timeout=30):
         end = time.time() + timeout
         while time.time() < end:
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.log())
+            m = re.search(r"listening on http://[0-9.]+:(\d+)", self.log())
             if m:
                 self.port = int(m.group(1))
                 return self.port
