@@ -259,6 +259,25 @@ static void walk_dir(struct watch *w, const char *path, int depth, int64_t now)
     closedir(d);
 }
 
+/* A root that is itself an OCI layout is one input; any other is a folder to walk. */
+static void walk_root(struct watch *w, const char *root, int64_t now)
+{
+    char marker[4200];
+    struct stat st;
+    snprintf(marker, sizeof marker, "%s/oci-layout", root);
+    if (access(marker, F_OK) != 0 || stat(root, &st) != 0) {
+        walk_dir(w, root, 0, now);
+        return;
+    }
+    struct input_id id = id_of(&st);
+    id.size = 0;
+    layout_id(root, 0, &id);
+    if (w->ifd >= 0)
+        inotify_add_watch(w->ifd, root, IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_CLOSE_WRITE |
+                                            IN_MODIFY | IN_ONLYDIR);
+    visit(w, root, &id, true, now);
+}
+
 /* An input the catalog holds that no walk found: the file went while we were not looking. */
 static int drop_unseen(void *ctx, const char *path)
 {
@@ -283,7 +302,7 @@ static void walk(struct watch *w)
     pthread_rwlock_rdlock(&w->srv->store_lock);
     if (w->srv->store) {
         for (size_t i = 0; i < w->nroots; i++)
-            walk_dir(w, w->roots[i], 0, now);
+            walk_root(w, w->roots[i], now);
         sweep(w, false);
         if (w->first)
             store_inputs(w->srv->store, drop_unseen, w);

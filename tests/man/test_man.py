@@ -3,7 +3,8 @@
 
 usage: test_man.py IMGSTAT SOURCE_ROOT [MANPAGE]
 
-MANPAGE defaults to SOURCE_ROOT/doc/imgstat.1.
+MANPAGE defaults to SOURCE_ROOT/doc/imgstat.1.  A page imgstat-CMD.1 is checked against
+`imgstat CMD --help` alone, and imgstat.1 leaves out the commands with such a page.
 
 Examples: in the EXAMPLES section, a text line that starts with "$ " is a command (a line
 ending in "|" or "\\" continues on the next). The text lines after it, up to the next blank
@@ -183,15 +184,18 @@ SHORT = re.compile(r"(?<![\w-])(-[A-Za-z]),\s+--")
 COMMANDS = re.compile(r"^\s*Commands\s+(.*?)\s*\(", re.M)
 
 
-def help_options(exe):
+def help_options(exe, only=None, own_pages=()):
     """Options named by `imgstat --help` and by `imgstat COMMAND --help` of every command
-    its Commands line lists."""
-    r = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=TIMEOUT)
+    its Commands line lists, except the commands with a page of their own (own_pages); with
+    only=CMD, those of `imgstat CMD --help` alone (the page imgstat-CMD.1)."""
+    r = subprocess.run([exe] + ([only] if only else []) + ["--help"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=TIMEOUT)
     text = r.stdout.decode("utf-8", "replace")
     rc = r.returncode
     m = COMMANDS.search(text)
-    for cmd in (m.group(1).split(", ") if m else []):
+    for cmd in (m.group(1).split(", ") if m and not only else []):
+        if cmd in own_pages:
+            continue
         r = subprocess.run([exe, cmd, "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=TIMEOUT)
         rc = rc or r.returncode
@@ -261,7 +265,11 @@ def main(argv):
         else:
             passed += 1
 
-    rc, opts_help = help_options(exe)
+    base = os.path.basename(page)
+    only = base[len("imgstat-"):-2] if base.startswith("imgstat-") else None
+    own = [f[len("imgstat-"):-2] for f in os.listdir(os.path.dirname(page))
+           if f.startswith("imgstat-") and f.endswith(".1")]
+    rc, opts_help = help_options(exe, only, own)
     if rc != 0 or not opts_help:
         fail("imgstat --help: exit status %d, %d options found" % (rc, len(opts_help)))
     else:
