@@ -38,6 +38,8 @@ static bool jb_reserve(struct jbuf *b, size_t n)
 
 void jb_put(struct jbuf *b, const void *s, size_t n)
 {
+    if (n == 0) /* s may be NULL then (an empty jbuf's p) */
+        return;
     if (!jb_reserve(b, n))
         return;
     memcpy(b->p + b->len, s, n);
