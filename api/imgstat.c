@@ -13,11 +13,13 @@
 #include <cjson/cJSON.h>
 #include <xxhash.h>
 
+#include "api_impl.h"
 #include "err.h"
 #include "decode.h"
 #include "digest.h"
 #include "pipeline.h"
 #include "imgstat.h"
+#include "memo.h"
 #include "plan.h"
 #include "source.h"
 #include "tree.h"
@@ -40,6 +42,9 @@ struct imgstat {
     struct tree *tree;                 /* the final view, after imgstat_scan */
     char warning[ERR_MSG_MAX];
     bool has_warning;
+    struct memo *memo;  /* the layer memo, once a scan asked for it */
+    bool memo_tried;    /* memo_start ran */
+    char memo_why[256]; /* why there is no memo, when no file could even be named */
 };
 
 static void stream_progress(void *ctx, uint64_t done, uint64_t total, uint64_t entries)
@@ -119,6 +124,61 @@ int imgstat_choose(imgstat *h, uint64_t i)
     return IMGSTAT_OK;
 }
 
+bool api_env_no_cache(void)
+{
+    const char *v = getenv("IMGSTAT_NO_CACHE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* dir + "/" + sub into buf, when dir is set and absolute (a relative XDG path is ignored,
+ * as the XDG spec says). */
+static bool dir_join(const char *dir, const char *sub, char *buf, size_t cap)
+{
+    if (!dir || dir[0] != '/')
+        return false;
+    int n = snprintf(buf, cap, "%s%s%s", dir, *sub ? "/" : "", sub);
+    return n > 0 && (size_t)n < cap;
+}
+
+bool api_cache_dir(const char *given, char *buf, size_t cap)
+{
+    if (given && *given) {
+        int n = snprintf(buf, cap, "%s", given);
+        return n > 0 && (size_t)n < cap;
+    }
+    return dir_join(getenv("IMGSTAT_CACHE_DIR"), "", buf, cap) ||
+           dir_join(getenv("XDG_CACHE_HOME"), "imgstat", buf, cap) ||
+           dir_join(getenv("HOME"), ".cache/imgstat", buf, cap);
+}
+
+/* Open the layer memo for the first scan that can use it: not --verify (which reads every
+ * blob), not a stream (its layers were decoded as they passed). */
+static void memo_start(struct imgstat *h)
+{
+    if (h->memo_tried)
+        return;
+    h->memo_tried = true;
+    if ((h->opt.flags & (IMGSTAT_NO_CACHE | IMGSTAT_VERIFY)) || api_env_no_cache() ||
+        h->src->kind == SRC_STREAM)
+        return;
+    uint64_t max = h->opt.cache_max ? h->opt.cache_max : IMGSTAT_DEFAULT_CACHE_MAX;
+    char dir[4096];
+    if (h->opt.catalog)
+        h->memo = memo_attach(api_catalog_db(h->opt.catalog), max);
+    else if (api_cache_dir(h->opt.cache_dir, dir, sizeof dir))
+        h->memo = memo_open(dir, max);
+    else
+        snprintf(h->memo_why, sizeof h->memo_why,
+                 "layer memo not used: no cache directory (set IMGSTAT_CACHE_DIR or HOME)");
+}
+
+const char *imgstat_cache_warning(const imgstat *h)
+{
+    if (!h)
+        return NULL;
+    return h->memo_why[0] ? h->memo_why : memo_warning(h->memo);
+}
+
 int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
 {
     if (!h || !h->chosen)
@@ -131,8 +191,10 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
     if (!t || !h->layers)
         return err_nomem(&h->err);
     tree_set_max_entries(t, max_entries(h));
-    struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx};
+    memo_start(h);
+    struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx, h->memo};
     int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
+    memo_flush(h->memo);
     if (rc == IMGSTAT_OK) {
         tree_totals(t, totals);
         const char *w = tree_first_warning(t);
@@ -175,6 +237,7 @@ void imgstat_close(imgstat *h)
 {
     if (!h)
         return;
+    memo_close(h->memo);
     src_close(h->src);
     tree_free(h->tree);
     free(h->layers);

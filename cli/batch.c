@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "output.h"
 
 struct job {
@@ -47,6 +48,7 @@ static int scan_one(const struct batch *b, imgstat *h, struct job *j, FILE *f)
         fprintf(stderr, "imgstat: %s: %s\n", j->input, imgstat_errmsg(h));
         return EXIT_ERROR;
     }
+    cache_warn(imgstat_cache_warning(h));
     if (report_stats(f, b->c, h, &t, j->input) != IMGSTAT_OK)
         return EXIT_ERROR;
     return gates(b->c, j->input, &t);

@@ -8,6 +8,7 @@
 
 #include "imgstat.h"
 #include "batch.h"
+#include "commands.h"
 #include "options.h"
 #include "output.h"
 #include "progress.h"
@@ -46,6 +47,10 @@ int main(int argc, char **argv)
     }
     if (c.cmd == CMD_SERVE)
         return serve(&c);
+    if (c.cmd == CMD_CACHE)
+        return cache_run(&c);
+    if (c.cmd == CMD_ADD)
+        return add_run(&c);
     if (c.ninputs > 1 || c.all)
         return batch_run(&c);
     struct progress prog;
@@ -66,6 +71,7 @@ int main(int argc, char **argv)
         imgstat_close(h);
         return EXIT_ERROR;
     }
+    cache_warn(imgstat_cache_warning(h));
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);

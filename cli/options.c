@@ -29,10 +29,20 @@ const struct cli_command cli_commands[CMD_COUNT] = {
                    "local-repositories) from a catalog of the saved images in --images folders.",
                    "  imgstat serve --images /srv/images --listen 127.0.0.1:0\n"
                    "  imgstat serve --config /etc/imgstat/imgstat.conf\n"},
+    [CMD_CACHE] = {"cache", "info|clear [OPTIONS]",
+                   "Show what the layer memo holds (JSON), or empty it.  The memo remembers\n"
+                   "each layer's entries by blob digest, so a layer is never inflated twice.",
+                   "  imgstat cache info\n"
+                   "  imgstat cache clear --cache-dir /var/cache/imgstat\n"},
+    [CMD_ADD] = {"add", "[--db FILE] [OPTIONS] IMAGE...",
+                 "Scan every image of each IMAGE into a catalog, the file `imgstat serve`\n"
+                 "answers from (default: the memo's file); one JSON line per IMAGE.",
+                 "  imgstat add --db build/images.db out/*.tar\n"},
 };
 
 #define F(member) offsetof(struct cli, member)
 #define SCAN (ON(CMD_STATS) | ON(CMD_FILES))
+#define READ (SCAN | ON(CMD_ADD)) /* the commands that scan layers */
 #define ALL ((1u << CMD_COUNT) - 1)
 
 const struct cli_option cli_options[] = {
@@ -68,23 +78,23 @@ const struct cli_option cli_options[] = {
      "exit 3 when more than SIZE bytes are wasted"},
     {"min-efficiency", 0, "R", K_RATIO, F(min_efficiency), 0, 0, ON(CMD_STATS), "Gates",
      "exit 3 when the efficiency is below R (0 to 1)"},
-    {"jobs", 'j', "N", K_UINT, F(jobs), 1, CLI_MAX_JOBS, SCAN, "Reading",
+    {"db", 0, "FILE", K_STR, F(db), 0, 0, ON(CMD_ADD) | ON(CMD_SERVE), "Catalog",
+     "the catalog file (default: imgstat.db in the cache directory)"},
+    {"jobs", 'j', "N", K_UINT, F(jobs), 1, CLI_MAX_JOBS, READ, "Reading",
      "layers decoded at once (default: online CPUs)"},
-    {"verify", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_VERIFY, 0, SCAN, "Reading",
+    {"verify", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_VERIFY, 0, READ, "Reading",
      "check every blob against its digest and every layer against its diff_id"},
-    {"lenient", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_LENIENT, 0, SCAN, "Reading",
+    {"lenient", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_LENIENT, 0, READ, "Reading",
      "warn and skip entries that cannot be applied"},
     {"progress", 0, NULL, K_FLAG, F(progress_on), 0, 0, SCAN, "Reading",
      "a progress line on stderr (default: on a terminal)"},
     {"no-progress", 0, NULL, K_FLAG, F(progress_off), 0, 0, SCAN, "Reading", "no progress line"},
-    {"max-layer-bytes", 0, "SIZE", K_SIZE, F(max_layer_bytes), 0, 0, SCAN, "Limits",
+    {"max-layer-bytes", 0, "SIZE", K_SIZE, F(max_layer_bytes), 0, 0, READ, "Limits",
      "stop a layer that expands beyond SIZE (default 1TiB, 0: none)"},
-    {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, SCAN, "Limits",
+    {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, READ, "Limits",
      "stop beyond N tar entries (default 20M, 0: none)"},
     {"images", 0, "DIR", K_LIST, F(images), 0, 0, ON(CMD_SERVE), "Catalog",
      "a folder of saved images, watched and scanned (repeatable)"},
-    {"db", 0, "FILE", K_STR, F(db), 0, 0, ON(CMD_SERVE), "Catalog",
-     "the catalog (default: catalog.db in the cache directory)"},
     {"jobs", 'j', "N", K_UINT, F(serve_jobs), 1, CLI_MAX_SCANS, ON(CMD_SERVE), "Catalog",
      "inputs scanned at once (default 2)"},
     {"listen", 0, "ADDR:PORT", K_STR, F(listen), 0, 0, ON(CMD_SERVE), "Serving",
@@ -97,6 +107,12 @@ const struct cli_option cli_options[] = {
      "'AK SK' lines: accept the SDKs' SDK-HMAC-SHA256 signatures"},
     {"token-file", 0, "FILE", K_STR, F(token_file), 0, 0, ON(CMD_SERVE), "Auth",
      "tokens, one a line, accepted in X-Auth-Token"},
+    {"cache-dir", 0, "DIR", K_STR, F(lib.cache_dir), 0, 0, READ | ON(CMD_CACHE), "Cache",
+     "the layer memo's folder (default: $IMGSTAT_CACHE_DIR, else ~/.cache/imgstat)"},
+    {"no-cache", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_NO_CACHE, 0, READ, "Cache",
+     "do not use the layer memo (also IMGSTAT_NO_CACHE=1)"},
+    {"cache-max", 0, "SIZE", K_SIZE, F(cache_max), 0, 0, READ, "Cache",
+     "keep at most SIZE bytes of layer records (default 2GiB)"},
     {"help", 'h', NULL, K_ACT, F(help), 0, 0, ALL, "Other", "this help"},
     {"version", 'V', NULL, K_ACT, F(version), 0, 0, ON(CMD_STATS), "Other",
      "versions of imgstat and its libraries"},
@@ -171,12 +187,17 @@ void cli_help(FILE *f, enum cli_cmd cmd)
     const struct cli_command *c = &cli_commands[cmd];
     fprintf(f, "Usage: imgstat %s%s%s\n%s\n", c->name, *c->name ? " " : "", c->usage, c->what);
     if (cmd == CMD_SERVE)
-        fputs("Folders are watched: images added, replaced or removed are noticed within 2 s.\n\n",
+        fputs("Folders are watched: images added, replaced or removed are noticed within 2 s.\n",
               f);
-    else
+    else if (cmd == CMD_ADD)
+        fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), or an OCI\n"
+              "layout directory.\n",
+              f);
+    else if (strstr(c->usage, "IMAGE"))
         fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI layout\n"
-              "directory, or - for a tarball on standard input.\n\n",
+              "directory, or - for a tarball on standard input.\n",
               f);
+    fputc('\n', f);
     const char *seen[16];
     size_t nseen = 0;
     for (size_t i = 0; i < cli_noptions; i++) {
@@ -427,9 +448,22 @@ static int check_combinations(struct cli *c)
     c->min_eff_set = cli_given(c, "min-efficiency");
     if (c->all && c->lib.image)
         return usage("--all cannot be combined with --image or --image-id");
+    if (cli_given(c, "cache-max") && !c->cache_max)
+        return usage("--cache-max 0: expected a size (--no-cache turns the memo off)");
+    c->lib.cache_max = c->cache_max;
     char why[256];
     if (imgstat_check_options(&c->lib, why, sizeof why) != IMGSTAT_OK)
         return usage("%s", why);
+    return EXIT_OK;
+}
+
+/* `imgstat cache info|clear`: one word, no IMAGE. */
+static int take_action(int argc, char **argv, struct cli *c)
+{
+    if (optind != argc - 1 ||
+        (strcmp(argv[optind], "info") != 0 && strcmp(argv[optind], "clear") != 0))
+        return usage("imgstat cache: expected 'info' or 'clear'");
+    c->action = argv[optind];
     return EXIT_OK;
 }
 
@@ -439,6 +473,8 @@ static int take_inputs(int argc, char **argv, struct cli *c)
         return optind < argc
                    ? usage("imgstat serve takes no IMAGE ('%s'): use --images DIR", argv[optind])
                    : EXIT_OK;
+    if (c->cmd == CMD_CACHE)
+        return take_action(argc, argv, c);
     if (optind >= argc)
         return usage("no IMAGE given");
     c->inputs = argv + optind;
@@ -454,6 +490,8 @@ static int take_inputs(int argc, char **argv, struct cli *c)
         return usage("standard input ('-') can be read only once");
     if (c->cmd == CMD_FILES && (c->ninputs > 1 || c->all))
         return usage("'imgstat files' lists one image; got %d IMAGEs", c->ninputs);
+    if (c->cmd == CMD_ADD && stdin_count)
+        return usage("'imgstat add' records files and directories, not standard input");
     return EXIT_OK;
 }
 

@@ -26,7 +26,7 @@ enum exit_code {
 };
 
 /* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
-enum cli_cmd { CMD_STATS, CMD_FILES, CMD_SERVE, CMD_COUNT };
+enum cli_cmd { CMD_STATS, CMD_FILES, CMD_CACHE, CMD_ADD, CMD_SERVE, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))
 
 struct cli_command {
@@ -85,13 +85,15 @@ struct cli {
     /* values, filled by the table */
     bool all, detail, help, version, progress_on, progress_off, lenient, verify;
     const char *image, *image_id, *platform, *file_name, *format_name;
+    const char *db;     /* add, serve: the catalog file */
+    const char *action; /* cache: "info" or "clear" */
     const char *org, *name, *tag;
     uint64_t jobs, max_layer_bytes, max_entries, top, limit, offset;
-    uint64_t max_files, max_size, max_wasted;
+    uint64_t max_files, max_size, max_wasted, cache_max;
     double min_efficiency;
     /* imgstat serve */
     struct cli_list images, projects;
-    const char *db, *listen, *credentials, *token_file, *config;
+    const char *listen, *credentials, *token_file, *config; /* and db, as add */
     uint64_t serve_jobs;
     /* derived after parsing */
     int progress; /* 1 --progress, 0 --no-progress, -1 on a terminal */

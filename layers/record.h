@@ -29,4 +29,27 @@ int rec_replay(const struct rec_buf *r, layer_sink sink, void *ctx, struct err *
 
 void rec_free(struct rec_buf *r);
 
+/*
+ * Records as self-contained bytes, for the layer memo (catalog/memo.c).
+ *
+ * MINIMAL VERSION, written by the catalog branch against the shape the streams branch is
+ * adding (rec_export/rec_import, versioned bytes per layer); the lead reconciles the two
+ * when merging.  The bytes are a header ('R', REC_FORMAT_VERSION, varint entry count)
+ * followed by the entries exactly as the chunks hold them; they never hold pointers.
+ * Bump REC_FORMAT_VERSION whenever the entry encoding or what an entry means changes:
+ * the memo keys rows by it, so an imgstat never reads records another one wrote.
+ */
+#define REC_FORMAT_VERSION 1
+
+/* Receives consecutive pieces of the exported bytes; non-zero stops the export. */
+typedef int (*rec_out_fn)(void *ctx, const void *buf, size_t len);
+
+/* Write r's entries as self-contained bytes through out; returns out's non-zero or 0. */
+int rec_export(const struct rec_buf *r, rec_out_fn out, void *ctx);
+
+/* Rebuild records from bytes rec_export wrote (appended to r, which may be empty).  Every
+ * entry is checked against the bounds of buf; malformed bytes or another format version are
+ * IMGSTAT_EINPUT, and r is left as it was. */
+int rec_import(struct rec_buf *r, const void *buf, size_t len, struct err *e);
+
 #endif

@@ -110,14 +110,22 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
 struct layer_meta {
     const char *compression; /* "gzip", "zstd" or "none", from the bytes */
     uint64_t tar_bytes;      /* uncompressed bytes read (to the tar end marker unless verifying) */
-    char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX]; /* --verify: blob and tar stream */
+    uint64_t stream_bytes;   /* with in_alg: every uncompressed byte of the blob, else 0 */
+    /* the blob (when in_alg was given and it was read to its end, else "") and, with
+     * --verify, the tar stream */
+    char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX];
 };
 
 /* Decode a member found by src_layer() as a layer tar and emit its entries; meta may be NULL.
- * in_alg: the algorithm of the blob's expected digest when verifying.
+ * in_alg: hash the blob with this algorithm, reading it to its end (--verify, and the layer
+ * memo, which stores only what it saw hashed); a layer walked by seeking is never hashed.
  * Thread-safe: several members of one source may be walked at once. */
 int src_walk_member(const struct source *s, const struct member *m, const char *in_alg,
                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e);
+
+/* Would src_walk_member walk this member by seeking over file data (an uncompressed layer
+ * in a file, not verifying)?  Then its bytes are never read, so never hashed. */
+int src_member_seeks(const struct source *s, const struct member *m, bool *seeks, struct err *e);
 
 /* Decode a layer held in memory (inline data, kept members); meta may be NULL; s may be
  * NULL (no limit, no verification). */

@@ -73,7 +73,6 @@ static const char *const image_types[] = {"private_image",  "shared_image", "loc
 struct choice {
     struct store_select sel;
     char hex[65];
-    char repo[600];
     const char *path_id;
 };
 
@@ -111,8 +110,8 @@ static bool choice_params(struct params *p, const char *image_id, struct choice 
     const char *tag = name ? str_param(p, "tag_name", 128, true) : NULL;
     if (!tag)
         return false;
-    snprintf(c->repo, sizeof c->repo, "%s/%s", ns, name);
-    c->sel.repo = c->repo;
+    c->sel.ns = ns;
+    c->sel.name = name;
     c->sel.tag = tag;
     return true;
 }
@@ -144,14 +143,15 @@ static bool find_scanned(struct srv *s, const struct choice *c, struct found *f,
     switch (store_find(s->store, &c->sel, keep_found, f)) {
     case FOUND_NONE:
         srv_error(rp, 404, "HSS.0404", "no image of the catalog matches image_id %.80s%s%s",
-                  c->path_id, c->sel.repo ? " and " : "",
-                  c->sel.repo ? "namespace/image_name:tag_name" : "");
+                  c->path_id, c->sel.name ? " and " : "",
+                  c->sel.name ? "namespace/image_name:tag_name" : "");
         return false;
     case FOUND_MANY:
         srv_error(rp, 400, "HSS.0001",
                   "invalid param error: image_id: %.80s is a prefix of several images' IDs",
                   c->path_id);
         return false;
+    case FOUND_ERROR: srv_error(rp, 500, "HSS.0041", "the catalog cannot be read"); return false;
     case FOUND_ONE: break;
     }
     if (f->status == ST_SUCCESS)
@@ -288,8 +288,12 @@ static void local_repositories(struct srv *s, const struct target *t, struct srv
     struct rows r = {s, &rows, 0};
     uint64_t total = 0;
     /* imgstat scans every image it finds: none is "unscan" (not to be scanned) */
-    if (!status || strcmp(status, "unscan") != 0)
-        store_list(s->store, &f, offset, limit, &total, list_row, &r);
+    if ((!status || strcmp(status, "unscan") != 0) &&
+        store_list(s->store, &f, offset, limit, &total, list_row, &r) != 0) {
+        jb_free(&rows);
+        srv_error(rp, 500, "HSS.0041", "the catalog cannot be read");
+        return;
+    }
     jb_puts(&rp->body, "{\"total_num\": ");
     jb_u64(&rp->body, total);
     jb_puts(&rp->body, ", \"data_list\": [");

@@ -21,6 +21,7 @@
 
 #include "auth.h"
 #include "handler.h"
+#include "imgstat.h"
 #include "http.h"
 #include "log.h"
 #include "scanq.h"
@@ -139,8 +140,16 @@ static int run(struct srv *s, const struct serve_config *cfg, const sigset_t *se
 int serve_run(const struct serve_config *in)
 {
     struct serve_config cfg = *in;
+    static char dbpath[4096];
     if (!cfg.listen)
         cfg.listen = "127.0.0.1:8080";
+    /* the catalog's default is the layer memo's file: imgstat.db in the cache directory */
+    struct imgstat_options none = {0};
+    if (!cfg.db && imgstat_cache_file(&none, dbpath, sizeof dbpath) != IMGSTAT_OK)
+        return fail(2, "no cache directory ($IMGSTAT_CACHE_DIR, $XDG_CACHE_HOME, $HOME): "
+                       "give --db FILE");
+    if (!cfg.db)
+        cfg.db = dbpath;
     struct srv *s = calloc(1, sizeof *s);
     if (!s)
         return fail(1, "out of memory");

@@ -5,8 +5,9 @@
  * An *input* is a file or an OCI layout under an --images folder, known by its path and
  * its identity (device, inode, size, mtime: a change of any means a rescan).  Scanning an
  * input records every image it holds, or the input as failed with the one-line error.
- * Until its scan ends, an input is one placeholder entry without an image ID, in status
- * waiting_for_scan or scanning.
+ * Until its first scan ends, an input is one entry without an image ID, in status
+ * waiting_for_scan or scanning; while it is scanned again, its images keep their entries
+ * in that status.
  *
  * Threads: every function may be called from any thread; the store locks inside.  What a
  * callback receives is valid during the call only.  Functions returning int return 0, or a
@@ -35,20 +36,18 @@ struct store_image {
     uint64_t key;         /* stable while the entry lives: store_files() takes it */
     const char *input;    /* the file or layout it came from */
     const char *image_id; /* "sha256:HEX", NULL until scanned */
-    const char *const *refs;
-    size_t nrefs;
     enum scan_status status;
     const char *failed_desc; /* status failed: the one-line error; else NULL */
     const char *digest;      /* OCI manifest digest, or NULL */
     uint64_t files, bytes;   /* total_files_num, total_files_size (status success) */
-    uint64_t input_bytes;    /* size of the input (a layout: the sum of its files) */
-    int64_t updated_ms;      /* input's mtime, ms since the epoch */
+    uint64_t input_bytes;    /* bytes of the image's layer blobs, as stored (compressed) */
+    int64_t updated_ms;      /* the input's mtime, ms since the epoch */
     int64_t scanned_ms;      /* when its last scan ended, 0 if never */
 };
 
 struct store;
 
-/* Open (creating) the catalog at path; NULL: a catalog in memory only. */
+/* Open (creating) the catalog file at path. */
 int store_open(struct store **out, const char *path, char *why, size_t cap);
 void store_close(struct store *st);
 
@@ -70,16 +69,16 @@ int store_inputs(struct store *st, int (*fn)(void *ctx, const char *path), void 
 
 /* ---- the endpoints' side ---- */
 
-/* How an image is chosen: by image ID (a full "sha256:HEX", or hex digits that are a
- * prefix), or by reference (repository with or without registry, tag). */
+/* How an image is chosen (HSS-API.md): by image ID (lowercase hex, 12 to 64 digits of it),
+ * and with name also by reference: [HOST/]NAMESPACE/IMAGE_NAME:TAG_NAME, docker.io/library/
+ * optional, and the ID must then be that image's. */
 struct store_select {
-    const char *id_hex; /* lowercase hex, 12 to 64 digits; NULL: any */
-    const char *repo;   /* "NAMESPACE/IMAGE_NAME"; NULL: any */
-    const char *tag;    /* with repo */
+    const char *id_hex;
+    const char *ns, *name, *tag; /* name NULL: by ID alone */
 };
-enum store_found { FOUND_NONE, FOUND_ONE, FOUND_MANY };
-/* Find the image sel chooses and call fn with it; FOUND_MANY when several distinct image
- * IDs match (fn is not called). */
+enum store_found { FOUND_NONE, FOUND_ONE, FOUND_MANY, FOUND_ERROR };
+/* Find the image sel chooses and call fn with it; FOUND_MANY when an ID prefix names several
+ * images, FOUND_ERROR when the catalog cannot be read (fn is not called then). */
 enum store_found store_find(struct store *st, const struct store_select *sel,
                             void (*fn)(void *ctx, const struct store_image *im), void *ctx);
 
@@ -89,10 +88,10 @@ typedef int (*store_file_fn)(void *ctx, const char *path, size_t path_len, uint6
 int store_files(struct store *st, uint64_t key, const char *name_part, uint64_t offset,
                 uint64_t limit, uint64_t *total, store_file_fn fn, void *ctx);
 
-/* local-repositories: one row per (image, ref) pair, or per image without refs. */
+/* local-repositories: one row per image (its first ref), or per input without an image. */
 struct store_filter {
-    const char *image_name;    /* substring of the repository; NULL: any */
-    const char *image_version; /* the tag, exactly; NULL: any */
+    const char *image_name;    /* a ref, or its NAMESPACE/NAME, contains it; NULL: any */
+    const char *image_version; /* a ref's tag, exactly; NULL: any */
     int status;                /* enum scan_status, or -1: any */
 };
 typedef void (*store_row_fn)(void *ctx, const struct store_image *im, const char *repo,

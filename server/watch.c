@@ -169,28 +169,20 @@ static bool sniff(const char *path)
     return n == 512 && memcmp(b + 257, "ustar", 5) == 0;
 }
 
-/* A layout's identity: its directory, the sum of its files' sizes, the newest mtime. */
-static void layout_id(const char *path, int depth, struct input_id *id)
+/* A layout's identity as the catalog records it: the directory's device and inode,
+ * index.json's size, and the later of the two mtimes (a layout is rewritten through its
+ * index: blobs are named by their digests). */
+static void layout_id(const char *path, const struct stat *dir, struct input_id *id)
 {
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    for (struct dirent *de; (de = readdir(d));) {
-        struct stat st;
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue;
-        int64_t m = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    char index[4200];
+    struct stat ix;
+    *id = id_of(dir);
+    snprintf(index, sizeof index, "%s/index.json", path);
+    if (stat(index, &ix) == 0) {
+        int64_t m = (int64_t)ix.st_mtim.tv_sec * 1000000000 + ix.st_mtim.tv_nsec;
+        id->size = (uint64_t)ix.st_size;
         id->mtime_ns = m > id->mtime_ns ? m : id->mtime_ns;
-        if (S_ISREG(st.st_mode))
-            id->size += (uint64_t)st.st_size;
-        else if (S_ISDIR(st.st_mode) && depth < 8) {
-            char sub[4096];
-            if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) < sizeof sub)
-                layout_id(sub, depth + 1, id);
-        }
     }
-    closedir(d);
 }
 
 /* One input seen in a walk: track its identity, hand it over once stable. */
@@ -243,9 +235,8 @@ static void walk_dir(struct watch *w, const char *path, int depth, int64_t now)
             char marker[4200];
             snprintf(marker, sizeof marker, "%s/oci-layout", sub);
             if (access(marker, F_OK) == 0) {
-                struct input_id id = id_of(&st);
-                id.size = 0;
-                layout_id(sub, 0, &id);
+                struct input_id id;
+                layout_id(sub, &st, &id);
                 if (w->ifd >= 0)
                     inotify_add_watch(w->ifd, sub,
                                       IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_CLOSE_WRITE |
@@ -269,12 +260,12 @@ static void walk_root(struct watch *w, const char *root, int64_t now)
         walk_dir(w, root, 0, now);
         return;
     }
-    struct input_id id = id_of(&st);
-    id.size = 0;
-    layout_id(root, 0, &id);
+    struct input_id id;
+    layout_id(root, &st, &id);
     if (w->ifd >= 0)
-        inotify_add_watch(w->ifd, root, IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_CLOSE_WRITE |
-                                            IN_MODIFY | IN_ONLYDIR);
+        inotify_add_watch(w->ifd, root,
+                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY |
+                              IN_ONLYDIR);
     visit(w, root, &id, true, now);
 }
 

@@ -42,6 +42,34 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define FUZZ_MAX_HEADERS 64
 
 static struct srv S;
+/* The catalog file, in a folder removed at exit by the process that made it.  A forked
+ * replay child opens the file again: an SQLite handle must not cross fork(). */
+static char Dir[] = "/tmp/fuzz-serve-XXXXXX", Db[64];
+static pid_t Owner;
+
+static void cleanup(void)
+{
+    if (getpid() != Owner)
+        return;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", Dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "fuzz_serve: could not remove %s\n", Dir);
+}
+
+/* This process's own catalog handles (see Dir). */
+static void own_store(void)
+{
+    static pid_t opened;
+    char why[256];
+    if (opened == getpid())
+        return;
+    if (opened || getpid() != Owner) /* the parent's handles are left alone, not closed */
+        S.store = NULL;
+    if (!S.store && store_open(&S.store, Db, why, sizeof why) != 0)
+        abort();
+    opened = getpid();
+}
 
 /* ---- a one-image OCI layout, written once ---- */
 
@@ -82,7 +110,10 @@ static size_t ustar(unsigned char *out, const char *const *names, const size_t *
         snprintf((char *)h + 124, 12, "%011zo", sizes[i]);
         snprintf((char *)h + 136, 12, "%011o", 0);
         h[156] = '0';
-        memcpy(h + 257, "ustar\0" "00", 8);
+        memcpy(h + 257,
+               "ustar\0"
+               "00",
+               8);
         memset(h + 148, ' ', 8);
         unsigned sum = 0;
         for (int k = 0; k < 512; k++)
@@ -139,26 +170,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char dir[] = "/tmp/fuzz-serve-XXXXXX", why[256];
-    if (!mkdtemp(dir))
+    char why[256], layout[64];
+    if (!mkdtemp(Dir))
         abort();
-    make_layout(dir);
+    snprintf(layout, sizeof layout, "%s/layout", Dir);
+    snprintf(Db, sizeof Db, "%s/catalog.db", Dir);
+    if (mkdir(layout, 0700) != 0)
+        abort();
+    make_layout(layout);
     pthread_rwlock_init(&S.store_lock, NULL);
-    if (store_open(&S.store, NULL, why, sizeof why) != 0)
+    if (store_open(&S.store, Db, why, sizeof why) != 0)
         abort();
     struct input_id id = {1, 1, 1, 1};
-    if (store_input_scan(S.store, dir, &id, 1, why, sizeof why) != 0)
+    if (store_input_scan(S.store, layout, &id, 1, why, sizeof why) != 0)
         abort();
+    Owner = getpid();
+    atexit(cleanup);
     S.auth = auth_new();
     auth_add_key(S.auth, "AKFUZZ", "skfuzz");
     auth_add_token(S.auth, "tokfuzz");
     S.projects[S.nprojects++] = "p";
     snprintf(S.host_name, sizeof S.host_name, "fuzz");
-    /* the layout is read: remove it (the catalog keeps what it needs) */
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        abort();
     return 0;
 }
 
@@ -213,8 +245,8 @@ static void check_reply(const struct srv_request *rq, const struct srv_reply *rp
         FZ_CHECK(!memchr(rp->body.p, '\n', rp->body.len), "a newline in %s", rp->body.p);
     }
     FZ_CHECK(rp->status != 500, "an internal error: %s", rp->body.p);
-    if (rp->status == 200 && (rp->endpoint == EP_STATS || rp->endpoint == EP_FILES ||
-                              rp->endpoint == EP_LOCAL)) {
+    if (rp->status == 200 &&
+        (rp->endpoint == EP_STATS || rp->endpoint == EP_FILES || rp->endpoint == EP_LOCAL)) {
         char why[256];
         struct target t;
         bool authed = target_parse(rq->uri, rq->uri_len, &t, why, sizeof why) == 0 &&
@@ -228,6 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536)
         return 0;
+    own_store();
     char *buf = malloc(size + 1);
     struct srv_header h[FUZZ_MAX_HEADERS];
     struct srv_request rq;

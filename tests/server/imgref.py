@@ -82,7 +82,8 @@ def _oci(src, index, refs_from, out):
             continue
         plat = d.get("platform") or {}
         out.append({"id": cfg["digest"], "refs": refs,
-                    "platform": "%s/%s" % (plat.get("os", ""), plat.get("architecture", ""))})
+                    "platform": "%s/%s" % (plat.get("os", ""), plat.get("architecture", "")),
+                    "layer_bytes": sum(l.get("size", 0) for l in m.get("layers") or [])})
 
 
 def images(path):
@@ -101,12 +102,14 @@ def _images(path):
             e = {k.lower(): v for k, v in e.items()}
             cfg = src.read(e["config"])
             out.append({"id": "sha256:" + hashlib.sha256(cfg).hexdigest(),
-                        "refs": e.get("repotags") or [], "platform": ""})
+                        "refs": e.get("repotags") or [], "platform": "",
+                        "layer_bytes": sum(len(src.read(l)) for l in e.get("layers") or [])})
     elif src.has("index.json"):
         _oci(src, json.loads(src.read("index.json")), [], out)
     merged = {}
     for im in out:  # one entry per distinct image, with all its refs
-        merged.setdefault(im["id"], {"id": im["id"], "refs": [], "platform": im["platform"]})
+        merged.setdefault(im["id"], {"id": im["id"], "refs": [], "platform": im["platform"],
+                                     "layer_bytes": im["layer_bytes"]})
         merged[im["id"]]["refs"] += [r for r in im["refs"] if r not in merged[im["id"]]["refs"]]
     return list(merged.values())
 

@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,12 +37,19 @@ def _kill_all():
 
 
 class Server:
-    def __init__(self, imgstat, args, env=None, wait=True, listen="127.0.0.1:0"):
+    def __init__(self, imgstat, args, env=None, wait=True, listen="127.0.0.1:0", db=None):
+        """db: the catalog file (default: one of its own, in a folder removed at stop)."""
         self.errf = tempfile.NamedTemporaryFile(prefix="serve-", suffix=".log", delete=False)
         self.errpath = self.errf.name
+        self.own = None
+        if db is None:
+            self.own = tempfile.mkdtemp(prefix="serve-db-")
+            db = os.path.join(self.own, "catalog.db")
+        self.db = db
         e = dict(os.environ)
+        e["IMGSTAT_CACHE_DIR"] = os.path.dirname(db)
         e.update(env or {})
-        self.proc = subprocess.Popen([imgstat, "serve", "--listen", listen] + list(args),
+        self.proc = subprocess.Popen([imgstat, "serve", "--listen", listen, "--db", db] + list(args),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=self.errf, env=e)
         _alive.add(self.proc)
@@ -86,14 +94,20 @@ class Server:
             self.rc = self.proc.wait()
         except ProcessLookupError:
             self.rc = self.proc.wait()
-        _alive.discard(self.proc)
-        os.unlink(self.errpath)
+        self._cleanup()
         return self.rc
+
+    def _cleanup(self):
+        _alive.discard(self.proc)
+        if os.path.exists(self.errpath):
+            os.unlink(self.errpath)
+        if self.own:
+            shutil.rmtree(self.own, ignore_errors=True)
 
     def kill9(self):
         self.proc.kill()
         self.rc = self.proc.wait()
-        _alive.discard(self.proc)
+        self._cleanup()
         return self.rc
 
     # ---- HTTP ----

@@ -161,32 +161,31 @@ static void test_refs(void)
 {
     static const struct {
         const char *ref, *repo, *tag;
-        bool match;
     } rows[] = {
-        {"docker.io/library/nginx:1.25", "library/nginx", "1.25", true},
-        {"nginx:1.25", "library/nginx", "1.25", true},
-        {"docker.io/library/nginx:1.25", "nginx", "1.25", true},
-        {"registry.example.com/ns/app:1", "ns/app", "1", true},
-        {"registry.example.com/ns/app:1", "registry.example.com/ns/app", "1", true},
-        {"localhost:5000/ns/app:1", "ns/app", "1", true},
-        {"ns/app", "ns/app", "latest", true},
-        {"ns/app:2", "ns/app", "1", false},
-        {"ns/app:1", "other/app", "1", false},
-        {"quay.io/library/x:1", "x", "1", false}, /* library/ is docker.io's only */
-        {"ns/app@sha256:abcd", "ns/app", "latest", true},
+        {"docker.io/library/nginx:1.25", "docker.io/library/nginx", "1.25"},
+        {"localhost:5000/ns/app:1", "localhost:5000/ns/app", "1"},
+        {"ns/app", "ns/app", "latest"},
+        {"ns/app@sha256:abcd", "ns/app", "latest"},
+        {"1.0", "", "1.0"}, /* an OCI ref-name annotation that is only a tag */
     };
-    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
-        CHECK(ref_matches(rows[i].ref, rows[i].repo, rows[i].tag) == rows[i].match, "%s vs %s:%s",
-              rows[i].ref, rows[i].repo, rows[i].tag);
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        char repo[256], tag[64];
+        ref_split(rows[i].ref, repo, sizeof repo, tag, sizeof tag);
+        CHECK(strcmp(repo, rows[i].repo) == 0 && strcmp(tag, rows[i].tag) == 0, "%s: %s %s",
+              rows[i].ref, repo, tag);
+    }
 }
 
 /* srv_handle on an empty catalog: the error body of each kind of bad request. */
 static void test_errors(void)
 {
     struct srv s = {0};
-    char why[128];
+    char why[128], dir[] = "/tmp/server-unit-XXXXXX", db[64];
     pthread_rwlock_init(&s.store_lock, NULL);
-    store_open(&s.store, NULL, why, sizeof why);
+    if (!mkdtemp(dir))
+        abort();
+    snprintf(db, sizeof db, "%s/catalog.db", dir);
+    CHECK(store_open(&s.store, db, why, sizeof why) == 0, "store_open: %s", why);
     static const struct {
         const char *method, *uri;
         unsigned status;
@@ -214,6 +213,9 @@ static void test_errors(void)
     }
     store_close(s.store);
     pthread_rwlock_destroy(&s.store_lock);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
 }
 
 int main(void)
