@@ -36,6 +36,15 @@ def _kill_all():
             pass
 
 
+def _complete(got):
+    """Does got hold a whole reply (headers and Content-Length bytes of body)?"""
+    if b"\r\n\r\n" not in got:
+        return False
+    head, body = got.split(b"\r\n\r\n", 1)
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(m) and len(body) >= int(m.group(1))
+
+
 class Server:
     def __init__(self, imgstat, args, env=None, wait=True, listen="127.0.0.1:0", db=None):
         """db: the catalog file (default: one of its own, in a folder removed at stop)."""
@@ -145,10 +154,13 @@ class Server:
         """Send raw bytes on a new connection; the status code of the reply (or None), body."""
         s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         try:
-            s.sendall(data)
-            s.shutdown(socket.SHUT_WR)
+            try:  # the server may answer and close before it has read everything
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
             got = b""
-            while True:
+            while not _complete(got):  # one reply: the connection may stay open after it
                 try:
                     chunk = s.recv(65536)
                 except (ConnectionResetError, socket.timeout):
