@@ -21,6 +21,19 @@
 
 /* Idle catalog handles kept open for reuse (more are opened when needed, then closed). */
 #define STORE_POOL 16
+/* store_find answers remembered: files-statistics is asked far more often than the catalog
+ * changes, and a remembered answer costs no query.  Every change this process makes to the
+ * catalog forgets them all (a generation count); another process writing the same file
+ * (imgstat add) is seen after SIGHUP. */
+#define STORE_FIND_CACHE 1024
+
+struct found_memo {
+    uint64_t gen; /* 0: empty */
+    char sel[160];
+    enum store_found rc;
+    struct store_image v;
+    char image_id[80], desc[320];
+};
 
 struct store {
     char *path;
@@ -28,7 +41,16 @@ struct store {
     imgstat_catalog *idle[STORE_POOL];
     size_t nidle;
     uint64_t scans_done, scans_failed; /* since start */
+    uint64_t gen;                      /* bumped by every change: found[] is stale */
+    struct found_memo found[STORE_FIND_CACHE];
 };
+
+static void changed(struct store *st)
+{
+    pthread_mutex_lock(&st->mu);
+    st->gen++;
+    pthread_mutex_unlock(&st->mu);
+}
 
 const char *scan_status_name(enum scan_status s)
 {
@@ -80,6 +102,7 @@ int store_open(struct store **out, const char *path, char *why, size_t cap)
         return path ? IMGSTAT_ENOMEM : IMGSTAT_EUSAGE;
     }
     pthread_mutex_init(&st->mu, NULL);
+    st->gen = 1;
     imgstat_catalog *c = take(st, why, cap); /* opened (and created) now, or not at all */
     if (!c) {
         store_close(st);
@@ -152,6 +175,7 @@ int store_input_mark(struct store *st, const char *path, const struct input_id *
     if (!c)
         return IMGSTAT_ESYS;
     int rc = imgstat_catalog_set_status(c, path, (int)s, NULL);
+    changed(st);
     if (rc != IMGSTAT_OK)
         snprintf(why, cap, "%s", imgstat_catalog_errmsg(c));
     give(st, c);
@@ -167,6 +191,7 @@ int store_input_scan(struct store *st, const char *path, const struct input_id *
         return IMGSTAT_ESYS;
     struct imgstat_options opt = {.jobs = jobs, .catalog = c};
     int rc = imgstat_catalog_add(c, path, &opt);
+    changed(st);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", rc != IMGSTAT_OK ? imgstat_catalog_errmsg(c) : "");
     give(st, c);
@@ -191,6 +216,7 @@ int store_input_remove(struct store *st, const char *path, char *why, size_t cap
     if (!c)
         return IMGSTAT_ESYS;
     int rc = imgstat_catalog_remove(c, path, NULL);
+    changed(st);
     if (rc != IMGSTAT_OK)
         snprintf(why, cap, "%s", imgstat_catalog_errmsg(c));
     give(st, c);
@@ -344,8 +370,81 @@ static int find_as_written(imgstat_catalog *c, const struct store_select *sel, s
     return rc;
 }
 
+/* The answer remembered for sel, into *out (true), or false. */
+static bool memo_get(struct store *st, const char *key, size_t slot, struct found_memo *out)
+{
+    pthread_mutex_lock(&st->mu);
+    const struct found_memo *m = &st->found[slot];
+    bool hit = m->gen == st->gen && strcmp(m->sel, key) == 0;
+    if (hit)
+        *out = *m;
+    pthread_mutex_unlock(&st->mu);
+    return hit;
+}
+
+static void memo_put(struct store *st, size_t slot, uint64_t gen, const struct found_memo *m)
+{
+    pthread_mutex_lock(&st->mu);
+    if (gen == st->gen) { /* nothing changed while it was looked up */
+        st->found[slot] = *m;
+        st->found[slot].gen = gen;
+    }
+    pthread_mutex_unlock(&st->mu);
+}
+
+struct memo_ctx {
+    struct found_memo *m;
+};
+
+static void memo_keep(void *ctx, const struct store_image *im)
+{
+    struct found_memo *m = ((struct memo_ctx *)ctx)->m;
+    m->v = (struct store_image){
+        .key = im->key, .status = im->status, .files = im->files, .bytes = im->bytes};
+    snprintf(m->image_id, sizeof m->image_id, "%s", im->image_id ? im->image_id : "");
+    snprintf(m->desc, sizeof m->desc, "%s", im->failed_desc ? im->failed_desc : "");
+}
+
+static enum store_found find_uncached(struct store *st, const struct store_select *sel,
+                                      void (*fn)(void *ctx, const struct store_image *im),
+                                      void *ctx);
+
 enum store_found store_find(struct store *st, const struct store_select *sel,
                             void (*fn)(void *ctx, const struct store_image *im), void *ctx)
+{
+    char key[160];
+    int n = snprintf(key, sizeof key, "%s|%s|%s|%s", sel->id_hex, sel->ns ? sel->ns : "",
+                     sel->name ? sel->name : "\x01", sel->tag ? sel->tag : "");
+    if (n < 0 || (size_t)n >= sizeof key)
+        return find_uncached(st, sel, fn, ctx);
+    size_t h = 1469598103934665603ull;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    size_t slot = h % STORE_FIND_CACHE;
+    struct found_memo m;
+    if (!memo_get(st, key, slot, &m)) {
+        pthread_mutex_lock(&st->mu);
+        uint64_t gen = st->gen;
+        pthread_mutex_unlock(&st->mu);
+        memset(&m, 0, sizeof m);
+        snprintf(m.sel, sizeof m.sel, "%s", key);
+        struct memo_ctx mc = {&m};
+        m.rc = find_uncached(st, sel, memo_keep, &mc);
+        if (m.rc == FOUND_ERROR)
+            return FOUND_ERROR;
+        memo_put(st, slot, gen, &m);
+    }
+    if (m.rc == FOUND_ONE) {
+        m.v.image_id = m.image_id;
+        m.v.failed_desc = *m.desc ? m.desc : NULL;
+        fn(ctx, &m.v);
+    }
+    return m.rc;
+}
+
+static enum store_found find_uncached(struct store *st, const struct store_select *sel,
+                                      void (*fn)(void *ctx, const struct store_image *im),
+                                      void *ctx)
 {
     char why[256];
     imgstat_catalog *c = take(st, why, sizeof why);
