@@ -12,6 +12,19 @@
 #include "options.h"
 #include "output.h"
 #include "progress.h"
+#include "server.h"
+
+/* imgstat serve: the table's values into the server's configuration. */
+static int serve(const struct cli *c)
+{
+    struct serve_config sc = {c->listen,      {0},           0,   c->db, (unsigned)c->serve_jobs,
+                              c->credentials, c->token_file, {0}, 0};
+    for (size_t i = 0; i < c->images.n && i < SERVE_MAX_LIST; i++)
+        sc.images[sc.nimages++] = c->images.v[i];
+    for (size_t i = 0; i < c->projects.n && i < SERVE_MAX_LIST; i++)
+        sc.projects[sc.nprojects++] = c->projects.v[i];
+    return serve_run(&sc);
+}
 
 int main(int argc, char **argv)
 {
@@ -32,6 +45,8 @@ int main(int argc, char **argv)
         puts(imgstat_version());
         return EXIT_OK;
     }
+    if (c.cmd == CMD_SERVE)
+        return serve(&c);
     if (c.cmd == CMD_CACHE)
         return cache_run(&c);
     if (c.cmd == CMD_ADD)
