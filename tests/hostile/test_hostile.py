@@ -48,6 +48,9 @@ import time
 import zipfile
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402  (the counted checks every test script shares)
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -1381,9 +1384,8 @@ def main(argv):
               % (tf, mf, mx // MiB))
     code, out, _, _, floor = runner.run(exe, ["--version"], None, 60)
     if code != 0:
-        print("FAIL %s --version: exit %s" % (exe, code))
-        print("0 passed, 1 failed")
-        return 1
+        testlib.ok("%s --version" % exe, False, "exit %s" % code)
+        testlib.finish()
     if "isa-l" in out.lower():
         GZIP_DECODER[0] = "ISA-L"
     # wait4()'s ru_maxrss counts the child before its exec too, a copy of the runner: the
@@ -1392,7 +1394,6 @@ def main(argv):
         print("note: gzip decoder %s; memory readings start at the runner's %.0f MiB"
               % (GZIP_DECODER[0], floor / MiB))
     top = tempfile.mkdtemp(prefix="imgstat-hostile-")
-    passed = failed = 0
     try:
         for i, c in enumerate(CASES):
             if a.only and a.only not in c["name"]:
@@ -1406,8 +1407,7 @@ def main(argv):
             try:
                 path = c["build"](d)
             except Exception as ex:  # a broken builder is this suite's bug: say so, count it
-                print("FAIL %s: could not build the input: %r" % (c["name"], ex))
-                failed += 1
+                testlib.ok(c["name"], False, "could not build the input: %r" % ex)
                 continue
             name = "-" if c["stdin"] or c["pipe"] else path
             tb = c["time_bound"]
@@ -1430,15 +1430,11 @@ def main(argv):
                 print("%s %s: exit %s, %.2f s (bound %.0f), %.0f MiB (bound %.0f)%s"
                       % ("ok  " if not bad else "FAIL", c["name"], code, secs, tb, rss / MiB,
                          mb / MiB, "" if not a.verbose else ": " + err.strip()[:160]))
-            if bad:
-                failed += 1
-                print("FAIL%s %s: %s" % (" (known)" if known else "", c["name"], "; ".join(bad)))
-                if known:
-                    print("     known: " + KNOWN_FAILING[c["name"]])
-            else:
-                passed += 1
-                if known:
-                    print("note: %s is in KNOWN_FAILING but passes now: remove it" % c["name"])
+            testlib.ok(c["name"] + (" (known)" if known else ""), not bad, "; ".join(bad))
+            if bad and known:
+                print("     known: " + KNOWN_FAILING[c["name"]])
+            elif known:
+                print("note: %s is in KNOWN_FAILING but passes now: remove it" % c["name"])
             if not a.keep:
                 shutil.rmtree(d, ignore_errors=True)
     finally:
@@ -1447,8 +1443,7 @@ def main(argv):
             print("inputs kept in " + top)
         else:
             shutil.rmtree(top, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    testlib.finish()
 
 
 if __name__ == "__main__":
