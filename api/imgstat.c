@@ -13,11 +13,13 @@
 #include <cjson/cJSON.h>
 #include <xxhash.h>
 
+#include "api_impl.h"
 #include "err.h"
 #include "decode.h"
 #include "digest.h"
 #include "pipeline.h"
 #include "imgstat.h"
+#include "memo.h"
 #include "plan.h"
 #include "source.h"
 #include "tree.h"
@@ -41,6 +43,9 @@ struct imgstat {
     struct tree *tree;                 /* the final view, after imgstat_scan */
     char warning[ERR_MSG_MAX];
     bool has_warning;
+    struct memo *memo;  /* the layer memo, once a scan asked for it */
+    bool memo_tried;    /* memo_start ran */
+    char memo_why[256]; /* why there is no memo, when no file could even be named */
 };
 
 static void stream_progress(void *ctx, uint64_t done, uint64_t total, uint64_t entries)
@@ -50,10 +55,16 @@ static void stream_progress(void *ctx, uint64_t done, uint64_t total, uint64_t e
     h->opt.progress(h->opt.progress_ctx, &p);
 }
 
+/* An option's limit as the source takes it: 0 picks the default, UINT64_MAX means none (0). */
+static uint64_t limit(uint64_t opt, uint64_t def)
+{
+    uint64_t m = opt ? opt : def;
+    return m == UINT64_MAX ? 0 : m;
+}
+
 static uint64_t max_entries(const struct imgstat *h)
 {
-    uint64_t m = h->opt.max_entries ? h->opt.max_entries : IMGSTAT_DEFAULT_MAX_ENTRIES;
-    return m == UINT64_MAX ? 0 : m;
+    return limit(h->opt.max_entries, IMGSTAT_DEFAULT_MAX_ENTRIES);
 }
 
 /* The config's history with each step that made a layer aligned to it, in order (the
@@ -104,12 +115,13 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
     struct err *e = &h->err;
     if (platform_check(h->opt.platform, e) != IMGSTAT_OK)
         return e->code;
-    struct src_opts so = {h->opt.max_layer_bytes ? h->opt.max_layer_bytes
-                                                 : IMGSTAT_DEFAULT_MAX_LAYER_BYTES,
-                          (h->opt.flags & IMGSTAT_VERIFY) != 0, max_entries(h),
-                          h->opt.progress ? stream_progress : NULL, h};
-    if (so.max_layer_bytes == UINT64_MAX)
-        so.max_layer_bytes = 0;
+    struct src_opts so = {
+        .max_layer_bytes = limit(h->opt.max_layer_bytes, IMGSTAT_DEFAULT_MAX_LAYER_BYTES),
+        .verify = (h->opt.flags & IMGSTAT_VERIFY) != 0,
+        .max_entries = max_entries(h),
+        .max_kept_bytes = limit(h->opt.max_kept_bytes, IMGSTAT_DEFAULT_MAX_KEPT_BYTES),
+        .progress = h->opt.progress ? stream_progress : NULL,
+        .progress_ctx = h};
     if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
         plan_read(h->src, &h->plan, e) != IMGSTAT_OK || plan_merge(&h->plan, e) != IMGSTAT_OK)
         return e->code;
@@ -150,6 +162,61 @@ static void keep_warning(struct imgstat *h, const char *w, struct imgstat_totals
     h->has_warning = true;
 }
 
+bool api_env_no_cache(void)
+{
+    const char *v = getenv("IMGSTAT_NO_CACHE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* dir + "/" + sub into buf, when dir is set and absolute (a relative XDG path is ignored,
+ * as the XDG spec says). */
+static bool dir_join(const char *dir, const char *sub, char *buf, size_t cap)
+{
+    if (!dir || dir[0] != '/')
+        return false;
+    int n = snprintf(buf, cap, "%s%s%s", dir, *sub ? "/" : "", sub);
+    return n > 0 && (size_t)n < cap;
+}
+
+bool api_cache_dir(const char *given, char *buf, size_t cap)
+{
+    if (given && *given) {
+        int n = snprintf(buf, cap, "%s", given);
+        return n > 0 && (size_t)n < cap;
+    }
+    return dir_join(getenv("IMGSTAT_CACHE_DIR"), "", buf, cap) ||
+           dir_join(getenv("XDG_CACHE_HOME"), "imgstat", buf, cap) ||
+           dir_join(getenv("HOME"), ".cache/imgstat", buf, cap);
+}
+
+/* Open the layer memo for the first scan that can use it: not --verify (which reads every
+ * blob), not a stream (its layers were decoded as they passed). */
+static void memo_start(struct imgstat *h)
+{
+    if (h->memo_tried)
+        return;
+    h->memo_tried = true;
+    if ((h->opt.flags & (IMGSTAT_NO_CACHE | IMGSTAT_VERIFY)) || api_env_no_cache() ||
+        h->src->kind == SRC_STREAM)
+        return;
+    uint64_t max = h->opt.cache_max ? h->opt.cache_max : IMGSTAT_DEFAULT_CACHE_MAX;
+    char dir[4096];
+    if (h->opt.catalog)
+        h->memo = memo_attach(api_catalog_db(h->opt.catalog), max);
+    else if (api_cache_dir(h->opt.cache_dir, dir, sizeof dir))
+        h->memo = memo_open(dir, max);
+    else
+        snprintf(h->memo_why, sizeof h->memo_why,
+                 "layer memo not used: no cache directory (set IMGSTAT_CACHE_DIR or HOME)");
+}
+
+const char *imgstat_cache_warning(const imgstat *h)
+{
+    if (!h)
+        return NULL;
+    return h->memo_why[0] ? h->memo_why : memo_warning(h->memo);
+}
+
 int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
 {
     if (!h || !h->chosen)
@@ -167,8 +234,10 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
     if (img->warning && (h->opt.flags & IMGSTAT_VERIFY))
         return err_set(&h->err, IMGSTAT_EINPUT, "%s (--verify checks each layer's diff_id)",
                        img->warning);
-    struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx};
+    memo_start(h);
+    struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx, h->memo};
     int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
+    memo_flush(h->memo);
     if (rc == IMGSTAT_OK)
         rc = tree_end(t, &h->err);
     if (rc == IMGSTAT_OK) {
@@ -237,6 +306,7 @@ void imgstat_close(imgstat *h)
 {
     if (!h)
         return;
+    memo_close(h->memo);
     src_close(h->src);
     tree_free(h->tree);
     free(h->layers);

@@ -5,7 +5,7 @@
 #
 # Needs:     python3, GNU /usr/bin/time (apt-get install time)
 # Environment (all optional):
-#   IMGSTAT    imgstat binary    (default: build/cli/imgstat, else build/imgstat)
+#   IMGSTAT    imgstat binary    (default: build/cli/imgstat, else build/cli/imgstat)
 #   BENCH_OUT  where the images go (default: bench/out; this script uses its hostile/)
 #   SCALE      size factor       (default: 1: 0.2 to 5 MB per image)
 #   RUNS       runs per command  (default: 3; the median time and the largest RSS are kept)
@@ -23,7 +23,7 @@ TARGET=10 # the most a hostile input may cost, in time and memory, over its twin
 fail() { printf 'hostile.sh: error: %s\n' "$*" >&2; exit 1; }
 
 if [ -z "${IMGSTAT:-}" ]; then
-    for c in "$ROOT/build/cli/imgstat" "$ROOT/build/imgstat"; do
+    for c in "$ROOT/build/cli/imgstat" "$ROOT/build/cli/imgstat"; do
         [ -x "$c" ] && IMGSTAT=$c && break
     done
 fi

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "output.h"
 
 struct job {
@@ -53,6 +54,7 @@ static int scan_one(const struct batch *b, imgstat *h, struct job *j, FILE *f)
     char why[256];
     if (imgstat_scan(h, &t) != IMGSTAT_OK)
         return scan_failed(b, h, j, f, imgstat_errmsg(h));
+    cache_warn(imgstat_cache_warning(h));
     if (figures_check(b->c, h, &t, why, sizeof why)) /* never a wrapped figure (C4) */
         return scan_failed(b, h, j, f, why);
     if (report_stats(f, b->c, h, &t, j->input) != IMGSTAT_OK)

@@ -80,7 +80,10 @@ static int operands(int cmd, char names[][32], bool *many, int cap)
     int n = 0;
     while (*u && n < cap) {
         size_t len = strcspn(u, " ");
-        if (u[0] != '[' && len > 0) {
+        if (u[0] == '[') { /* an optional group, [--db FILE] as [OPTIONS]: not an operand */
+            const char *close = strchr(u, ']');
+            len = close ? (size_t)(close - u) + 1 : strlen(u);
+        } else if (len > 0) {
             bool dots = len > 3 && strncmp(u + len - 3, "...", 3) == 0;
             snprintf(names[n], 32, "%.*s", (int)(dots ? len - 3 : len), u);
             many[n++] = dots;
@@ -246,8 +249,16 @@ static void zsh_command(int cmd)
     char names[8][32];
     bool many[8];
     int n = operands(cmd, names, many, 8);
-    for (int k = 0; k < n; k++)
-        printf("      '%s:%s:_files' \\\n", many[k] ? "*" : "", names[k]);
+    for (int k = 0; k < n; k++) {
+        if (strchr(names[k], '|')) { /* a choice of words: info|clear */
+            printf("      '%s:%s:(", many[k] ? "*" : "", names[k]);
+            for (const char *p = names[k]; *p; p++)
+                putchar(*p == '|' ? ' ' : *p);
+            puts(")' \\");
+        } else {
+            printf("      '%s:%s:_files' \\\n", many[k] ? "*" : "", names[k]);
+        }
+    }
     puts("      && return\n    ;;");
 }
 

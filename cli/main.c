@@ -11,11 +11,25 @@
 
 #include "imgstat.h"
 #include "batch.h"
+#include "commands.h"
 #include "du.h"
 #include "options.h"
 #include "output.h"
 #include "progress.h"
 #include "report.h"
+#include "server.h"
+
+/* imgstat serve: the table's values into the server's configuration. */
+static int serve(const struct cli *c)
+{
+    struct serve_config sc = {c->listen,      {0},           0,   c->db, (unsigned)c->serve_jobs,
+                              c->credentials, c->token_file, {0}, 0};
+    for (size_t i = 0; i < c->images.n && i < SERVE_MAX_LIST; i++)
+        sc.images[sc.nimages++] = c->images.v[i];
+    for (size_t i = 0; i < c->projects.n && i < SERVE_MAX_LIST; i++)
+        sc.projects[sc.nprojects++] = c->projects.v[i];
+    return serve_run(&sc);
+}
 
 /* `imgstat report`: the page, to -o FILE or standard output.  EXIT_OK, or EXIT_ERROR with
  * the reason on stderr. */
@@ -80,6 +94,12 @@ int main(int argc, char **argv)
         puts(imgstat_version());
         return EXIT_OK;
     }
+    if (c.cmd == CMD_SERVE)
+        return serve(&c);
+    if (c.cmd == CMD_CACHE)
+        return cache_run(&c);
+    if (c.cmd == CMD_ADD)
+        return add_run(&c);
     if (c.ninputs > 1 || c.all)
         return batch_run(&c);
     struct progress prog;
@@ -100,6 +120,7 @@ int main(int argc, char **argv)
         imgstat_close(h);
         return EXIT_ERROR;
     }
+    cache_warn(imgstat_cache_warning(h));
     char why[256];
     if ((c.cmd == CMD_STATS || c.cmd == CMD_REPORT) && figures_check(&c, h, &t, why, sizeof why)) {
         fprintf(stderr, "imgstat: %s: %s\n", c.input, why); /* never a wrapped figure (C4) */

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* asprintf */
 #include "options.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 
 /* The most decoder threads -j accepts: more than this only costs memory. */
 #define CLI_MAX_JOBS 256
+/* serve -j: scans at once (each holds an image's tree in memory). */
+#define CLI_MAX_SCANS 64
 /* --top: the largest files kept in memory for --detail. */
 #define CLI_MAX_TOP 100000
 /* du --depth: no directory is deeper than the tree's TREE_MAX_DEPTH (4096). */
@@ -31,10 +34,25 @@ const struct cli_command cli_commands[CMD_COUNT] = {
                     "Write one self-contained HTML page showing where an image's bytes are: its\n"
                     "layers, a treemap of its files, the largest and the wasted files.",
                     "  imgstat report -o app.html app.tar\n"},
+    [CMD_SERVE] = {"serve", "[OPTIONS]",
+                   "Answer HSS's image APIs over HTTP (files-statistics, files,\n"
+                   "local-repositories) from a catalog of the saved images in --images folders.",
+                   "  imgstat serve --images /srv/images --listen 127.0.0.1:0\n"
+                   "  imgstat serve --config /etc/imgstat/imgstat.conf\n"},
+    [CMD_CACHE] = {"cache", "info|clear [OPTIONS]",
+                   "Show what the layer memo holds (JSON), or empty it.  The memo remembers\n"
+                   "each layer's entries by blob digest, so a layer is never inflated twice.",
+                   "  imgstat cache info\n"
+                   "  imgstat cache clear --cache-dir /var/cache/imgstat\n"},
+    [CMD_ADD] = {"add", "[--db FILE] [OPTIONS] IMAGE...",
+                 "Scan every image of each IMAGE into a catalog, the file `imgstat serve`\n"
+                 "answers from (default: the memo's file); one JSON line per IMAGE.",
+                 "  imgstat add --db build/images.db out/*.tar\n"},
 };
 
 #define F(member) offsetof(struct cli, member)
 #define SCAN (ON(CMD_STATS) | ON(CMD_FILES) | ON(CMD_DU) | ON(CMD_REPORT))
+#define READ (SCAN | ON(CMD_ADD))                          /* the commands that scan layers */
 #define LISTS (ON(CMD_STATS) | ON(CMD_FILES) | ON(CMD_DU)) /* the commands with --format */
 #define ALL ((1u << CMD_COUNT) - 1)
 
@@ -79,19 +97,43 @@ const struct cli_option cli_options[] = {
      "exit 3 when more than SIZE bytes are wasted"},
     {"min-efficiency", 0, "R", K_RATIO, F(min_efficiency), 0, 0, ON(CMD_STATS), "Gates",
      "exit 3 when the efficiency is below R (0 to 1)"},
-    {"jobs", 'j', "N", K_UINT, F(jobs), 1, CLI_MAX_JOBS, SCAN, "Reading",
+    {"db", 0, "FILE", K_STR, F(db), 0, 0, ON(CMD_ADD) | ON(CMD_SERVE), "Catalog",
+     "the catalog file (default: imgstat.db in the cache directory)"},
+    {"jobs", 'j', "N", K_UINT, F(jobs), 1, CLI_MAX_JOBS, READ, "Reading",
      "layers decoded at once (default: online CPUs)"},
-    {"verify", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_VERIFY, 0, SCAN, "Reading",
+    {"verify", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_VERIFY, 0, READ, "Reading",
      "check every blob against its digest and every layer against its diff_id"},
-    {"lenient", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_LENIENT, 0, SCAN, "Reading",
+    {"lenient", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_LENIENT, 0, READ, "Reading",
      "warn and skip entries that cannot be applied"},
     {"progress", 0, NULL, K_FLAG, F(progress_on), 0, 0, SCAN, "Reading",
      "a progress line on stderr (default: on a terminal)"},
     {"no-progress", 0, NULL, K_FLAG, F(progress_off), 0, 0, SCAN, "Reading", "no progress line"},
-    {"max-layer-bytes", 0, "SIZE", K_SIZE, F(max_layer_bytes), 0, 0, SCAN, "Limits",
+    {"max-layer-bytes", 0, "SIZE", K_SIZE, F(max_layer_bytes), 0, 0, READ, "Limits",
      "stop a layer that expands beyond SIZE (default 1TiB, 0: none)"},
-    {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, SCAN, "Limits",
+    {"max-entries", 0, "N", K_UINT, F(max_entries), 0, UINT64_MAX, READ, "Limits",
      "stop beyond N tar entries (default 20M, 0: none)"},
+    {"max-kept-bytes", 0, "SIZE", K_SIZE, F(max_kept_bytes), 0, 0, READ, "Limits",
+     "keep at most SIZE of JSON documents from a stream (default 256MiB, 0: none)"},
+    {"images", 0, "DIR", K_LIST, F(images), 0, 0, ON(CMD_SERVE), "Catalog",
+     "a folder of saved images, watched and scanned (repeatable)"},
+    {"jobs", 'j', "N", K_UINT, F(serve_jobs), 1, CLI_MAX_SCANS, ON(CMD_SERVE), "Catalog",
+     "inputs scanned at once (default 2)"},
+    {"listen", 0, "ADDR:PORT", K_STR, F(listen), 0, 0, ON(CMD_SERVE), "Serving",
+     "where to listen (default 127.0.0.1:8080; port 0: a free one)"},
+    {"project-id", 0, "ID", K_LIST, F(projects), 0, 0, ON(CMD_SERVE), "Serving",
+     "answer only this project_id (repeatable)"},
+    {"config", 0, "FILE", K_STR, F(config), 0, 0, ON(CMD_SERVE), "Serving",
+     "options from FILE, one 'name value' a line (the command line wins)"},
+    {"credentials", 0, "FILE", K_STR, F(credentials), 0, 0, ON(CMD_SERVE), "Auth",
+     "'AK SK' lines: accept the SDKs' SDK-HMAC-SHA256 signatures"},
+    {"token-file", 0, "FILE", K_STR, F(token_file), 0, 0, ON(CMD_SERVE), "Auth",
+     "tokens, one a line, accepted in X-Auth-Token"},
+    {"cache-dir", 0, "DIR", K_STR, F(lib.cache_dir), 0, 0, READ | ON(CMD_CACHE), "Cache",
+     "the layer memo's folder (default: $IMGSTAT_CACHE_DIR, else ~/.cache/imgstat)"},
+    {"no-cache", 0, NULL, K_BIT, F(lib.flags), IMGSTAT_NO_CACHE, 0, READ, "Cache",
+     "do not use the layer memo (also IMGSTAT_NO_CACHE=1)"},
+    {"cache-max", 0, "SIZE", K_SIZE, F(cache_max), 0, 0, READ, "Cache",
+     "keep at most SIZE bytes of layer records (default 2GiB)"},
     {"help", 'h', NULL, K_ACT, F(help), 0, 0, ALL, "Other", "this help"},
     {"version", 'V', NULL, K_ACT, F(version), 0, 0, ON(CMD_STATS), "Other",
      "versions of imgstat and its libraries"},
@@ -173,9 +215,18 @@ void cli_help(FILE *f, enum cli_cmd cmd)
 {
     const struct cli_command *c = &cli_commands[cmd];
     fprintf(f, "Usage: imgstat %s%s%s\n%s\n", c->name, *c->name ? " " : "", c->usage, c->what);
-    fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip or zstd), an OCI layout\n"
-          "or containers dir: directory (skopeo, podman) or its tarball, or - for stdin.\n\n",
-          f);
+    if (cmd == CMD_SERVE)
+        fputs("Folders are watched: images added, replaced or removed are noticed within 2 s.\n",
+              f);
+    else if (cmd == CMD_ADD)
+        fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip, zstd, xz or bzip2),\n"
+              "an OCI layout or a containers dir: directory (skopeo, podman).\n",
+              f);
+    else if (strstr(c->usage, "IMAGE"))
+        fputs("IMAGE: a docker-save or oci-archive tarball (plain, gzip, zstd, xz or bzip2),\n"
+              "an OCI layout, a containers dir: directory (skopeo, podman), or - for stdin.\n",
+              f);
+    fputc('\n', f);
     const char *seen[16];
     size_t nseen = 0;
     for (size_t i = 0; i < cli_noptions; i++) {
@@ -195,7 +246,11 @@ void cli_help(FILE *f, enum cli_cmd cmd)
         fputs(" (imgstat COMMAND --help)\n", f);
     }
     fprintf(f, "\nExamples:\n%s", c->examples);
-    if (cmd == CMD_STATS)
+    if (cmd == CMD_SERVE)
+        fputs("\nExit status: 0 stopped by SIGTERM or SIGINT, 1 cannot start, 2 usage error.\n"
+              "SIGHUP reopens the catalog.  Endpoints, errors and auth: imgstat-serve(1).\n",
+              f);
+    else if (cmd == CMD_STATS)
         fputs("\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
               "scanned, 2 usage error, 3 a gate failed.  Every option is in imgstat(1).\n",
               f);
@@ -295,6 +350,15 @@ static int set_value(struct cli *c, const struct cli_option *o, const char *arg)
                        : usage("%s '%s': expected a whole number from %llu to %llu", label, arg,
                                (unsigned long long)o->lo, (unsigned long long)o->hi);
         return EXIT_OK;
+    case K_LIST: {
+        struct cli_list *l = (struct cli_list *)at;
+        if (!*arg)
+            return usage("%s: the value is empty", label);
+        if (l->n == CLI_MAX_LIST)
+            return usage("%s: given more than %d times", label, CLI_MAX_LIST);
+        l->v[l->n++] = arg;
+        return EXIT_OK;
+    }
     case K_SIZE:
         if (parse_size(arg, (uint64_t *)at) != 0)
             return usage("%s '%s': expected a size such as 500M or 2GiB", label, arg);
@@ -389,6 +453,12 @@ static int parse_options(int argc, char **argv, struct cli *c)
     return EXIT_OK;
 }
 
+/* A limit given as 0 means none (UINT64_MAX to the library); not given, 0 is its default. */
+static uint64_t no_limit_if_zero(const struct cli *c, const char *name, uint64_t v)
+{
+    return cli_given(c, name) && v == 0 ? UINT64_MAX : v;
+}
+
 /* Combinations the table cannot express, and the library's own view of the options. */
 static int check_combinations(struct cli *c)
 {
@@ -410,10 +480,9 @@ static int check_combinations(struct cli *c)
         c->lib.flags |= IMGSTAT_WASTE;
     c->lib.platform = c->platform;
     c->lib.jobs = (unsigned)c->jobs;
-    c->lib.max_entries =
-        cli_given(c, "max-entries") && !c->max_entries ? UINT64_MAX : c->max_entries;
-    c->lib.max_layer_bytes =
-        cli_given(c, "max-layer-bytes") && !c->max_layer_bytes ? UINT64_MAX : c->max_layer_bytes;
+    c->lib.max_entries = no_limit_if_zero(c, "max-entries", c->max_entries);
+    c->lib.max_layer_bytes = no_limit_if_zero(c, "max-layer-bytes", c->max_layer_bytes);
+    c->lib.max_kept_bytes = no_limit_if_zero(c, "max-kept-bytes", c->max_kept_bytes);
     c->progress = c->progress_on ? 1 : c->progress_off ? 0 : -1;
     c->jobs_set = cli_given(c, "jobs");
     c->max_files_set = cli_given(c, "max-files");
@@ -422,14 +491,33 @@ static int check_combinations(struct cli *c)
     c->min_eff_set = cli_given(c, "min-efficiency");
     if (c->all && c->lib.image)
         return usage("--all cannot be combined with --image or --image-id");
+    if (cli_given(c, "cache-max") && !c->cache_max)
+        return usage("--cache-max 0: expected a size (--no-cache turns the memo off)");
+    c->lib.cache_max = c->cache_max;
     char why[256];
     if (imgstat_check_options(&c->lib, why, sizeof why) != IMGSTAT_OK)
         return usage("%s", why);
     return EXIT_OK;
 }
 
+/* `imgstat cache info|clear`: one word, no IMAGE. */
+static int take_action(int argc, char **argv, struct cli *c)
+{
+    if (optind != argc - 1 ||
+        (strcmp(argv[optind], "info") != 0 && strcmp(argv[optind], "clear") != 0))
+        return usage("imgstat cache: expected 'info' or 'clear'");
+    c->action = argv[optind];
+    return EXIT_OK;
+}
+
 static int take_inputs(int argc, char **argv, struct cli *c)
 {
+    if (c->cmd == CMD_SERVE)
+        return optind < argc
+                   ? usage("imgstat serve takes no IMAGE ('%s'): use --images DIR", argv[optind])
+                   : EXIT_OK;
+    if (c->cmd == CMD_CACHE)
+        return take_action(argc, argv, c);
     if (optind >= argc)
         return usage("no IMAGE given");
     c->inputs = argv + optind;
@@ -456,6 +544,77 @@ static int take_inputs(int argc, char **argv, struct cli *c)
         if (strlen(c->path) > CLI_MAX_PATH)
             return usage("PATH is longer than %d bytes (PATH_MAX)", CLI_MAX_PATH);
     }
+    if (c->cmd == CMD_ADD && stdin_count)
+        return usage("'imgstat add' records files and directories, not standard input");
+    return EXIT_OK;
+}
+
+/* ---- serve --config FILE ---------------------------------------------------------------- */
+
+/* Lines of a --config file at most, and the longest line. */
+#define CLI_CONFIG_MAX_LINES 256
+#define CLI_CONFIG_MAX_LINE 4096
+
+/* The arguments a --config file stands for: each line `name value` (or `name` for a flag)
+ * becomes `--name value`; blank lines and # comments are skipped.  They live until exit. */
+static char *config_args[2 * CLI_CONFIG_MAX_LINES];
+
+static int read_config(const char *path, int *n)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return usage("--config %s: %s", path, strerror(errno));
+    char line[CLI_CONFIG_MAX_LINE];
+    int lineno = 0, rc = EXIT_OK;
+    while (rc == EXIT_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line + strspn(line, " \t");
+        p[strcspn(p, "\r\n")] = '\0';
+        if (!*p || *p == '#')
+            continue;
+        size_t nl = strcspn(p, " \t");
+        char *value = p + nl + strspn(p + nl, " \t");
+        for (size_t e = strlen(value); e > 0 && (value[e - 1] == ' ' || value[e - 1] == '\t');)
+            value[--e] = '\0';
+        p[nl] = '\0';
+        if (*n + 2 > 2 * CLI_CONFIG_MAX_LINES || strcmp(p, "config") == 0) {
+            rc = usage("--config %s line %d: %s", path, lineno,
+                       strcmp(p, "config") == 0 ? "config cannot be nested" : "too many lines");
+            break;
+        }
+        if (asprintf(&config_args[(*n)++], "--%s", p) < 0 ||
+            (*value && !(config_args[(*n)++] = strdup(value))))
+            rc = usage("out of memory");
+    }
+    fclose(f);
+    return rc;
+}
+
+/* serve: argv with the --config file's options first (so the command line wins). */
+static int expand_config(int *argc, char ***argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp((*argv)[i], "--config") == 0 && i + 1 < *argc)
+            path = (*argv)[i + 1];
+        else if (strncmp((*argv)[i], "--config=", 9) == 0)
+            path = (*argv)[i] + 9;
+    }
+    int n = 0;
+    if (!path)
+        return EXIT_OK;
+    int rc = read_config(path, &n);
+    if (rc != EXIT_OK)
+        return rc;
+    static char **v;
+    v = calloc((size_t)(*argc + n + 1), sizeof *v);
+    if (!v)
+        return usage("out of memory");
+    v[0] = (*argv)[0];
+    memcpy(v + 1, config_args, (size_t)n * sizeof *v);
+    memcpy(v + 1 + n, *argv + 1, (size_t)(*argc - 1) * sizeof *v);
+    *argc += n;
+    *argv = v;
     return EXIT_OK;
 }
 
@@ -473,7 +632,9 @@ int cli_parse(int argc, char **argv, struct cli *c)
             break;
         }
     }
-    int rc = parse_options(argc, argv, c);
+    int rc = c->cmd == CMD_SERVE ? expand_config(&argc, &argv) : EXIT_OK;
+    if (rc == EXIT_OK)
+        rc = parse_options(argc, argv, c);
     if (rc != EXIT_OK || c->help || c->version)
         return rc;
     if ((rc = set_format(c)) != EXIT_OK || (rc = check_combinations(c)) != EXIT_OK)

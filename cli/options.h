@@ -29,7 +29,7 @@ enum exit_code {
 #define CLI_MAX_PATH 4096
 
 /* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
-enum cli_cmd { CMD_STATS, CMD_FILES, CMD_DU, CMD_REPORT, CMD_COUNT };
+enum cli_cmd { CMD_STATS, CMD_FILES, CMD_DU, CMD_REPORT, CMD_CACHE, CMD_ADD, CMD_SERVE, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))
 
 struct cli_command {
@@ -52,6 +52,14 @@ enum opt_kind {
     K_RATIO, /* a number from 0 to 1 */
     K_ENUM,  /* one word of a list */
     K_ACT,   /* no value: --help, --version */
+    K_LIST,  /* non-empty text, repeatable: appended to a struct cli_list */
+};
+
+/* Values of a repeatable option, in order. */
+#define CLI_MAX_LIST 64
+struct cli_list {
+    const char *v[CLI_MAX_LIST];
+    size_t n;
 };
 
 struct cli_option {
@@ -80,13 +88,19 @@ struct cli {
     /* values, filled by the table */
     bool all, detail, help, version, progress_on, progress_off, lenient, verify;
     const char *image, *image_id, *platform, *file_name, *format_name, *output;
+    const char *db;     /* add, serve: the catalog file */
+    const char *action; /* cache: "info" or "clear" */
     const char *org, *name, *tag;
-    uint64_t jobs, max_layer_bytes, max_entries, top, limit, offset;
+    uint64_t jobs, max_layer_bytes, max_entries, max_kept_bytes, top, limit, offset;
     bool du_all;            /* du --all: files too */
     uint64_t depth, du_top; /* du --depth, --top */
     const char *path;       /* du PATH, or NULL */
-    uint64_t max_files, max_size, max_wasted;
+    uint64_t max_files, max_size, max_wasted, cache_max;
     double min_efficiency;
+    /* imgstat serve */
+    struct cli_list images, projects;
+    const char *listen, *credentials, *token_file, *config; /* and db, as add */
+    uint64_t serve_jobs;
     /* derived after parsing */
     int progress; /* 1 --progress, 0 --no-progress, -1 on a terminal */
     bool jobs_set, max_files_set, max_size_set, max_wasted_set, min_eff_set;

@@ -94,14 +94,15 @@ static void json_layers(FILE *f, imgstat *h, uint64_t n)
         json_field(f, ", ", "diff_id", l->diff_id);
         json_field(f, ", ", "media_type", l->media_type);
         json_field(f, ", ", "compression", l->compression);
-        fprintf(
-            f,
-            ", \"compressed_bytes\": %" PRIu64 ", \"uncompressed_bytes\": %" PRIu64
-            ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64 ", \"bytes_added\": %" PRIu64
-            ", \"files_replaced\": %" PRIu64 ", \"bytes_replaced\": %" PRIu64
-            ", \"paths_removed\": %" PRIu64 ", \"bytes_removed\": %" PRIu64,
-            l->compressed_bytes, l->uncompressed_bytes, l->entries, l->files_added, l->bytes_added,
-            l->files_replaced, l->bytes_replaced, l->paths_removed, l->bytes_removed);
+        fprintf(f,
+                ", \"compressed_bytes\": %" PRIu64 ", \"uncompressed_bytes\": %" PRIu64
+                ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64
+                ", \"bytes_added\": %" PRIu64 ", \"files_replaced\": %" PRIu64
+                ", \"bytes_replaced\": %" PRIu64 ", \"paths_removed\": %" PRIu64
+                ", \"bytes_removed\": %" PRIu64 ", \"cached\": %s",
+                l->compressed_bytes, l->uncompressed_bytes, l->entries, l->files_added,
+                l->bytes_added, l->files_replaced, l->bytes_replaced, l->paths_removed,
+                l->bytes_removed, l->cached ? "true" : "false");
         json_field(f, ", ", "created_by", l->created_by);
         fputc('}', f);
     }

@@ -16,7 +16,10 @@
  *
  * Ownership: the handle owns every string it returns; they stay valid until
  * imgstat_close().  The library never prints and never exits.
- * Thread safety: one handle per thread; distinct handles are independent.
+ * Thread safety: one handle per thread; distinct handles are independent.  The layer memo
+ * (see imgstat_options) is opened by the first imgstat_scan, one connection per handle
+ * (its decoder threads share it under a lock); handles given one imgstat_catalog share
+ * that catalog's connection.  Its trouble never fails a scan: imgstat_cache_warning().
  */
 #ifndef IMGSTAT_H
 #define IMGSTAT_H
@@ -53,11 +56,12 @@ enum imgstat_code {
             layer's tar stream against the config's diff_ids */
 
 #define IMGSTAT_NO_SELECT                                                                          \
-    0x4u /* imgstat_open lists the images but chooses none: use                                    \
-            imgstat_count() and imgstat_choose() (for --all) */
+    0x4u                      /* imgstat_open lists the images but chooses none: use               \
+                                 imgstat_count() and imgstat_choose() (for --all) */
+#define IMGSTAT_NO_CACHE 0x8u /* do not use the layer memo (nor does IMGSTAT_NO_CACHE=1) */
 #define IMGSTAT_WASTE                                                                              \
-    0x8u /* remember at which paths the layers wrote bytes the final view                          \
-            lost, for imgstat_wasted_files (about 32 bytes per path more) */
+    0x10u /* remember at which paths the layers wrote bytes the final view                         \
+             lost, for imgstat_wasted_files (about 36 bytes per path more) */
 
 /* Uncompressed bytes one layer may expand to unless max_layer_bytes says otherwise:
  * far above real layers, it only stops decompression bombs. */
@@ -66,6 +70,18 @@ enum imgstat_code {
  * max_entries says otherwise: 20 times the largest real images seen (~1M paths); a bound
  * on memory for crafted layers of empty entries. */
 #define IMGSTAT_DEFAULT_MAX_ENTRIES UINT64_C(20000000)
+/* Bytes of JSON documents (manifests, indexes, configs) held in memory while a stream (a pipe,
+ * a compressed tarball) is read in its one pass, unless max_kept_bytes says otherwise: a
+ * docker save of a thousand images keeps a few MiB; layers are never kept, only their
+ * entries. */
+#define IMGSTAT_DEFAULT_MAX_KEPT_BYTES (UINT64_C(256) << 20)
+
+/* Bytes of records the layer memo keeps unless cache_max says otherwise (least recently
+ * used layers are evicted beyond it). */
+#define IMGSTAT_DEFAULT_CACHE_MAX (UINT64_C(2) << 30)
+
+/* A catalog of scanned images, and the layer memo's file (see "The catalog" below). */
+typedef struct imgstat_catalog imgstat_catalog;
 
 /* Where a scan is, for a progress display (imgstat_options.progress). */
 struct imgstat_progress {
@@ -84,8 +100,17 @@ struct imgstat_options {
     unsigned flags;               /* IMGSTAT_LENIENT, IMGSTAT_VERIFY */
     uint64_t max_layer_bytes;     /* 0: IMGSTAT_DEFAULT_MAX_LAYER_BYTES; UINT64_MAX: none */
     uint64_t max_entries;         /* 0: IMGSTAT_DEFAULT_MAX_ENTRIES; UINT64_MAX: none */
+    uint64_t max_kept_bytes;      /* 0: IMGSTAT_DEFAULT_MAX_KEPT_BYTES; UINT64_MAX: none */
     imgstat_progress_fn progress; /* called every few thousand entries, on the calling thread */
     void *progress_ctx;
+    /* The layer memo: each layer's entries, remembered by blob digest, so a layer seen
+     * before is not read again.  On unless IMGSTAT_NO_CACHE (or IMGSTAT_NO_CACHE=1 in the
+     * environment).  Its file is catalog's when given, else imgstat.db in cache_dir, else in
+     * $IMGSTAT_CACHE_DIR, $XDG_CACHE_HOME/imgstat or $HOME/.cache/imgstat (created).  A memo
+     * that cannot be used never fails a scan: see imgstat_cache_warning(). */
+    const char *cache_dir;
+    imgstat_catalog *catalog; /* borrowed; must outlive the handle */
+    uint64_t cache_max;       /* 0: IMGSTAT_DEFAULT_CACHE_MAX */
 };
 
 /* Every figure below is exact and at most IMGSTAT_MAX_FIGURE, the largest value of HSS's
@@ -124,6 +149,7 @@ struct imgstat_layer_info {
     uint64_t paths_removed;      /* paths hidden: whiteouts, opaque dirs, replaced subtrees */
     uint64_t bytes_added, bytes_replaced; /* bytes of the files added, of the replacing files */
     uint64_t bytes_removed;               /* bytes of the regular files hidden (per path) */
+    int cached;             /* 1: its entries came from the layer memo and its blob was not read */
     const char *created_by; /* the command that made it, from the config's history, or NULL */
 };
 
@@ -166,6 +192,11 @@ IMGSTAT_API const char *imgstat_errmsg(const imgstat *h);
 
 /* The first warning kept (e.g. what lenient mode skipped), or NULL. */
 IMGSTAT_API const char *imgstat_warning(const imgstat *h);
+
+/* Why the layer memo was not (fully) used, in one line, or NULL: its file could not be
+ * opened or written (the scan went on without it, with the same answer), or a layer was
+ * not stored because its blob does not match its digest. */
+IMGSTAT_API const char *imgstat_cache_warning(const imgstat *h);
 
 /* With IMGSTAT_NO_SELECT: how many distinct images can be scanned, and choosing one
  * (0 <= i < count) before imgstat_scan.  Images are listed in the input's order. */
@@ -237,6 +268,158 @@ IMGSTAT_API void imgstat_close(imgstat *h);
 
 /* "imgstat X.Y.Z (libarchive ..., zlib ..., cJSON ..., xxHash ...)" */
 IMGSTAT_API const char *imgstat_version(void);
+
+/*
+ * The catalog: one SQLite file of scanned images, which `imgstat serve` answers HSS's image
+ * APIs from and `imgstat add` fills; the same file can hold a layer memo (its tables are in
+ * every catalog; the default memo is the catalog at imgstat_cache_file()).
+ *
+ *   1. imgstat_catalog_open(&c, path) opens or creates it.  Its schema is migrated forward
+ *      when it comes from an older imgstat; a file of a newer imgstat is refused, never
+ *      misread.
+ *   2. imgstat_catalog_add(c, input, &opts) scans every image of a file or layout
+ *      directory and records them in one transaction (a crash leaves the old state or the
+ *      new one); imgstat_catalog_set_status() marks an input waiting or scanning, and
+ *      imgstat_catalog_remove() drops one.
+ *   3. Queries: imgstat_catalog_list() (entries with filters and paging),
+ *      imgstat_catalog_find() (one image by the API's selection), imgstat_catalog_files() (a
+ *      page of its files), imgstat_catalog_counts() (for /metrics).
+ *   4. imgstat_catalog_close(c); it accepts NULL.
+ *
+ * Results are handed to callbacks; their strings are valid during the call only, and a
+ * callback must not call the catalog (its lock is held).  A non-zero return from a callback
+ * stops the query and is returned.
+ * Thread safety: a handle may be shared by threads (calls are serialised); for queries in
+ * parallel, open a handle per thread.  Processes share the file (SQLite WAL, readers never
+ * wait for the writer).
+ * Errors: a result < IMGSTAT_OK; imgstat_catalog_errmsg() says why in one line.
+ */
+
+/* HSS's scan_status values; imgstat_scan_status_name() spells them as the API does. */
+enum imgstat_scan_status {
+    IMGSTAT_WAITING_FOR_SCAN = 0,
+    IMGSTAT_SCANNING = 1,
+    IMGSTAT_SCAN_SUCCESS = 2,
+    IMGSTAT_SCAN_FAILED = 3,
+};
+#define IMGSTAT_SCAN_STATUSES 4
+/* "waiting_for_scan", "scanning", "success", "failed"; NULL for another value. */
+IMGSTAT_API const char *imgstat_scan_status_name(int status);
+/* The value of such a name, or -1. */
+IMGSTAT_API int imgstat_scan_status_parse(const char *name);
+
+/* Open or create the catalog at path (and its folder); *out is NULL on failure. */
+IMGSTAT_API int imgstat_catalog_open(imgstat_catalog **out, const char *path);
+IMGSTAT_API void imgstat_catalog_close(imgstat_catalog *c);
+/* The calling thread's last catalog failure, in one line ("" if none). */
+IMGSTAT_API const char *imgstat_catalog_errmsg(const imgstat_catalog *c);
+
+/* An input: a file or layout directory the catalog holds images of. */
+struct imgstat_catalog_input {
+    const char *path;
+    uint64_t dev, ino, size; /* its identity when last scanned (a directory: index.json's */
+    int64_t mtime_ns;        /* size, and the later of the two mtimes); 0 before */
+    int status;              /* enum imgstat_scan_status */
+    const char *failed_desc; /* the one-line error when it could not be opened, else "" */
+    int64_t added_ms, updated_ms, scanned_ms; /* ms since the epoch; 0: never */
+};
+typedef int (*imgstat_input_fn)(void *ctx, const struct imgstat_catalog_input *in);
+
+/* An entry of the catalog: an image, or an input without one yet (key 0, image fields
+ * NULL). */
+struct imgstat_catalog_image {
+    int64_t key;       /* names the image for imgstat_catalog_files(); 0: no image */
+    const char *input; /* the input's path */
+    uint64_t index;    /* the image's position in its input */
+    const char *image_id, *manifest_digest, *format, *platform; /* NULL when unknown */
+    const char *refs_json; /* every ref, as written, as a JSON array */
+    /* the first ref and its parts ("docker.io", "library", "x", "1" for "x:1"); NULL when
+     * the image has no ref */
+    const char *ref, *host, *ns, *name, *tag;
+    int status;              /* enum imgstat_scan_status (see the catalog's design) */
+    const char *failed_desc; /* "" unless failed */
+    uint64_t files, bytes;   /* the API's total_files_num and total_files_size */
+    uint64_t image_size;     /* bytes of the image's layer blobs, as stored (compressed) */
+    const char *detail_json; /* --detail's figures as a JSON object, or NULL */
+    int64_t mtime_ms;        /* the input's modification time */
+    int64_t added_ms, updated_ms, scanned_ms;
+};
+typedef int (*imgstat_image_fn)(void *ctx, const struct imgstat_catalog_image *img);
+
+/* Record every image of the file or layout directory at path, scanned with opt (its image
+ * selection is ignored: all are recorded).  The input is marked scanning first, and its
+ * images are replaced in one transaction.  Returns IMGSTAT_OK, or the error of a scan that
+ * failed (recorded as such), or the catalog's. */
+IMGSTAT_API int imgstat_catalog_add(imgstat_catalog *c, const char *path,
+                                    const struct imgstat_options *opt);
+/* Set an input's status (created when absent; desc: scan_failed_desc, or NULL). */
+IMGSTAT_API int imgstat_catalog_set_status(imgstat_catalog *c, const char *path, int status,
+                                           const char *desc);
+/* Drop an input and its images; *found (may be NULL) says whether it was there. */
+IMGSTAT_API int imgstat_catalog_remove(imgstat_catalog *c, const char *path, int *found);
+/* Every input, ordered by path. */
+IMGSTAT_API int imgstat_catalog_inputs(imgstat_catalog *c, imgstat_input_fn fn, void *ctx);
+
+/* Filters of imgstat_catalog_list (zero it first: no filter, everything). */
+struct imgstat_catalog_query {
+    const char *image_name;    /* a ref contains it, or its NAMESPACE/NAME does; NULL: any */
+    const char *image_version; /* a ref's tag is exactly this; NULL: any */
+    int status;                /* an imgstat_scan_status + 1; 0: any */
+    uint64_t offset, limit;    /* limit 0: all */
+};
+/* The entries matching q, ordered by input path then index: *total counts every match
+ * (set before fn is first called), fn sees the page. */
+IMGSTAT_API int imgstat_catalog_list(imgstat_catalog *c, const struct imgstat_catalog_query *q,
+                                     imgstat_image_fn fn, void *ctx, uint64_t *total);
+
+/* The API's selection of one image. */
+struct imgstat_catalog_select {
+    const char *image_id; /* "sha256:HEX", HEX, or a unique prefix of >= 12 hex digits */
+    /* with name: the image is the one with ref [HOST/]NS/NAME:TAG (NS "library" for a
+     * Docker Hub name without one; NULL ns: any; NULL tag: "latest"), and image_id, when
+     * given, must be its ID */
+    const char *ns, *name, *tag;
+};
+/* The selected image to fn (once); *found 0 when there is none.  Where several entries
+ * hold the same image, a scanned one, the most recent, is chosen.  IMGSTAT_EUSAGE for a
+ * malformed image_id; IMGSTAT_ESELECT when a prefix names several images. */
+IMGSTAT_API int imgstat_catalog_find(imgstat_catalog *c, const struct imgstat_catalog_select *s,
+                                     imgstat_image_fn fn, void *ctx, int *found);
+
+/* A page of image key's regular files, in imgstat_files() order: those whose name (the last
+ * path segment) contains file_name (a literal substring, case-sensitive; NULL: all), the
+ * first offset skipped, at most limit (0: all).  *total counts every match and is set
+ * before fn is first called. */
+IMGSTAT_API int imgstat_catalog_files(imgstat_catalog *c, int64_t key, const char *file_name,
+                                      uint64_t offset, uint64_t limit, uint64_t *total,
+                                      imgstat_file_fn fn, void *ctx);
+
+/* For /metrics. */
+struct imgstat_catalog_counts {
+    uint64_t entries[IMGSTAT_SCAN_STATUSES]; /* listed entries by scan status */
+    uint64_t inputs;
+    uint64_t memo_layers, memo_bytes, memo_hits, memo_misses; /* since the file was created */
+};
+IMGSTAT_API int imgstat_catalog_counts(imgstat_catalog *c, struct imgstat_catalog_counts *out);
+
+/* The layer memo's file for opt (its catalog is not looked at): imgstat.db in cache_dir
+ * or the default folder (see imgstat_options), into buf.  IMGSTAT_EUSAGE when no folder
+ * can be named (no HOME). */
+IMGSTAT_API int imgstat_cache_file(const struct imgstat_options *opt, char *buf, uint64_t cap);
+
+/* imgstat cache info. */
+struct imgstat_cache_info {
+    uint64_t layers, bytes; /* stored layers, and their compressed record bytes */
+    uint64_t hits, misses;  /* lookups since the file was created */
+    uint64_t file_bytes;    /* the file on disk, its WAL included */
+    int64_t created_ms;
+};
+IMGSTAT_API int imgstat_cache_info(imgstat_catalog *c, struct imgstat_cache_info *out);
+
+/* imgstat cache clear: forget every layer of the memo in the catalog file at path (its
+ * images stay).  A damaged file (not a database, or failing SQLite's checks) is replaced
+ * by a new one; a file of a newer imgstat or of another program is refused. */
+IMGSTAT_API int imgstat_cache_clear(const char *path, char *msg, uint64_t cap);
 
 #ifdef __cplusplus
 }

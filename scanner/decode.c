@@ -1,52 +1,45 @@
-#include "decode.h"
+#include "decode_impl.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-#include <zstd.h>
-#ifdef HAVE_ISAL
-#include <isa-l/igzip_lib.h>
-#endif
+#include "err.h"
+#include "imgstat.h"
 
-/* Output handed to libarchive per call: large enough to amortise the call. */
-#define DEC_OUT (256 * 1024)
+static const char *const codec_names[] = {"none", "gzip", "zstd", "xz", "bzip2"};
 
-enum codec { C_NONE, C_GZIP, C_ZSTD };
-
-struct dec {
-    up_read_fn up;
-    void *up_ctx;
-    struct dec_opts o;
-    enum codec codec;
-    bool started, up_eof, member_done, finished, limit_hit;
-    const unsigned char *in;
-    size_t in_len;
-    uint64_t in_bytes, out_bytes;
-    struct digest_ctx din, dout;
-#ifdef HAVE_ISAL
-    struct inflate_state isal;
-#else
-    z_stream z;
-    bool z_init;
-#endif
-    ZSTD_DStream *zs;
-    char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX];
-    unsigned char out[DEC_OUT];
-};
+static enum codec sniff(const unsigned char *b, size_t n)
+{
+    for (enum codec c = C_GZIP; c <= C_BZIP2; c++)
+        if (dec_member_magic(c, b, n))
+            return c;
+    return C_NONE;
+}
 
 const char *dec_sniff(const void *buf, size_t len)
 {
-    const unsigned char *b = buf;
-    if (len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
-        return "gzip";
-    if (len >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
-        return "zstd";
-    if (len >= 4 && (b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18)
-        return "zstd"; /* a skippable frame first (moby and containerd accept it) */
-    return "none";
+    return codec_names[sniff(buf, len)];
+}
+
+const char *dec_foreign(const void *buf, size_t len)
+{
+    static const struct {
+        const char *magic;
+        size_t n;
+        const char *what;
+    } formats[] = {
+        /* lz4 frames: no runtime writes lz4 layers or saves (containers/image, moby, containerd
+         * and BuildKit offer gzip, zstd, and for reading xz and bzip2), but `| lz4` happens */
+        {"\x04\x22\x4d\x18", 4, "lz4 data"},
+        {"PK\3\4", 4, "a zip archive"},
+        {"7z\xbc\xaf\x27\x1c", 6, "a 7z archive"},
+        {"Rar!\x1a\x07", 6, "a rar archive"},
+    };
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+        if (len >= formats[i].n && memcmp(buf, formats[i].magic, formats[i].n) == 0)
+            return formats[i].what;
+    return NULL;
 }
 
 const char *dec_gzip_name(void)
@@ -58,15 +51,15 @@ const char *dec_gzip_name(void)
 #endif
 }
 
-struct dec *dec_new(up_read_fn up, void *up_ctx, const struct dec_opts *o)
+struct dec *dec_new(const struct byte_src *up, const struct dec_opts *o)
 {
     struct dec *d = malloc(sizeof *d);
     if (!d)
         return NULL;
     memset(d, 0, offsetof(struct dec, out));
-    d->up = up;
-    d->up_ctx = up_ctx;
+    d->up = *up;
     d->o = *o;
+    d->xz = (lzma_stream)LZMA_STREAM_INIT;
     if ((o->in_alg && !digest_init(&d->din, o->in_alg)) ||
         (o->out_alg && !digest_init(&d->dout, o->out_alg))) {
         dec_free(d);
@@ -81,225 +74,216 @@ void dec_free(struct dec *d)
         return;
     digest_free(&d->din);
     digest_free(&d->dout);
-#ifndef HAVE_ISAL
-    if (d->z_init)
-        inflateEnd(&d->z);
-#endif
-    ZSTD_freeDStream(d->zs);
+    dec_codecs_free(d);
     free(d);
 }
 
-/* More blob bytes; false at the end of the blob or on an upstream error (*failed). */
-static bool refill(struct archive *a, struct dec *d, bool *failed)
+/* ---- input ------------------------------------------------------------------------------------
+ */
+
+/* The next upstream bytes (what a peek left over first): 1, or 0 at the end of the blob. */
+static int up_next(struct dec *d, const unsigned char **b, size_t *n, struct err *e)
 {
+    if (d->pend_len) {
+        *b = d->pend;
+        *n = d->pend_len;
+        d->pend_len = 0;
+        return 1;
+    }
     if (d->up_eof)
-        return false;
-    const void *buf;
-    la_ssize_t n = d->up(a, d->up_ctx, &buf);
-    if (n < 0) {
-        *failed = true;
-        return false;
-    }
-    if (n == 0) {
+        return 0;
+    ssize_t got = d->up.read(d->up.ctx, b, e);
+    if (got < 0)
+        return (int)got;
+    if (got == 0) {
         d->up_eof = true;
-        return false;
+        return 0;
     }
-    d->in = buf;
-    d->in_len = (size_t)n;
-    d->in_bytes += (uint64_t)n;
+    *n = (size_t)got;
+    d->in_bytes += (uint64_t)got;
     if (d->o.in_alg)
-        digest_update(&d->din, buf, (size_t)n);
-    return true;
+        digest_update(&d->din, *b, (size_t)got);
+    return 1;
 }
 
-static int gzip_start(struct archive *a, struct dec *d)
+static int refill(struct dec *d, struct err *e)
 {
-#ifdef HAVE_ISAL
-    (void)a;
-    isal_inflate_init(&d->isal);
-    d->isal.crc_flag = ISAL_GZIP;
-#else
-    if (d->z_init) {
-        inflateReset(&d->z);
-    } else if (inflateInit2(&d->z, 15 + 16) != Z_OK) {
-        archive_set_error(a, ENOMEM, "out of memory");
-        return -1;
-    }
-    d->z_init = true;
-#endif
-    d->member_done = false;
-    return 0;
+    return up_next(d, &d->in, &d->in_len, e);
 }
 
-/* One step of gzip: consume input, fill out; sets member_done at a member's end. */
-static long gzip_step(struct archive *a, struct dec *d)
+/* At least `need` bytes at d->in, unless the blob ends first (they may span two upstream
+ * buffers: they are gathered in the stash). */
+static int peek(struct dec *d, size_t need, struct err *e)
 {
-    size_t avail_in = d->in_len > UINT32_MAX ? UINT32_MAX : d->in_len;
-#ifdef HAVE_ISAL
-    d->isal.next_in = (uint8_t *)(uintptr_t)d->in;
-    d->isal.avail_in = (uint32_t)avail_in;
-    d->isal.next_out = d->out;
-    d->isal.avail_out = DEC_OUT;
-    int r = isal_inflate(&d->isal);
-    if (r < 0) {
-        archive_set_error(a, EINVAL, "corrupt gzip data (ISA-L error %d)", r);
-        return -1;
+    if (d->in_len >= need)
+        return IMGSTAT_OK;
+    size_t have = d->in_len;
+    if (have) /* d->in may be NULL before the first read */
+        memmove(d->stash, d->in, have);
+    while (have < need) {
+        const unsigned char *b;
+        size_t n = 0;
+        int rc = up_next(d, &b, &n, e);
+        if (rc <= 0) {
+            if (rc < 0)
+                return rc;
+            break;
+        }
+        size_t take = n < need - have ? n : need - have;
+        memcpy(d->stash + have, b, take);
+        have += take;
+        d->pend = b + take;
+        d->pend_len = n - take;
     }
-    size_t left = d->isal.avail_in, out_left = d->isal.avail_out;
-    d->member_done = d->isal.block_state == ISAL_BLOCK_FINISH;
-#else
-    d->z.next_in = (Bytef *)(uintptr_t)d->in;
-    d->z.avail_in = (uInt)avail_in;
-    d->z.next_out = d->out;
-    d->z.avail_out = DEC_OUT;
-    int r = inflate(&d->z, Z_NO_FLUSH);
-    if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
-        archive_set_error(a, EINVAL, "corrupt gzip data (%s)", d->z.msg ? d->z.msg : "zlib");
-        return -1;
-    }
-    size_t left = d->z.avail_in, out_left = d->z.avail_out;
-    d->member_done = r == Z_STREAM_END;
-#endif
-    d->in += avail_in - left;
-    d->in_len -= avail_in - left;
-    return (long)(DEC_OUT - out_left);
+    d->in = d->stash;
+    d->in_len = have;
+    return IMGSTAT_OK;
 }
 
-static long zstd_step(struct archive *a, struct dec *d)
+/* ---- members ------------------------------------------------------------------------------ */
+
+/* Where a member could begin: another member, or the end (D5).  Bytes that do not start a
+ * member (zero padding, garbage) are trailing data: left for dec_drain, which reads them into
+ * the blob's digest only. */
+static int next_member(struct dec *d, struct err *e)
 {
-    ZSTD_inBuffer in = {d->in, d->in_len, 0};
-    ZSTD_outBuffer out = {d->out, DEC_OUT, 0};
-    size_t r = ZSTD_decompressStream(d->zs, &out, &in);
-    if (ZSTD_isError(r)) {
-        archive_set_error(a, EINVAL, "corrupt zstd data (%s)", ZSTD_getErrorName(r));
-        return -1;
+    while (d->codec == C_XZ) { /* xz stream padding: zero bytes between streams */
+        if (!d->in_len) {
+            int rc = refill(d, e);
+            if (rc <= 0) {
+                if (rc < 0)
+                    return rc;
+                break;
+            }
+        }
+        while (d->in_len && d->in[0] == 0)
+            d->in++, d->in_len--;
+        if (d->in_len)
+            break;
     }
-    d->in += in.pos;
-    d->in_len -= in.pos;
-    d->member_done = r == 0; /* a frame is complete and flushed */
-    return (long)out.pos;
+    if (peek(d, DEC_PEEK, e) != IMGSTAT_OK)
+        return e->code;
+    if (!dec_member_magic(d->codec, d->in, d->in_len)) {
+        d->finished = true;
+        return IMGSTAT_OK;
+    }
+    d->in_member = true;
+    return dec_member_start(d, e);
 }
 
-/* The first bytes decide the codec. */
-static int start(struct archive *a, struct dec *d, bool *failed)
+/* The first bytes decide the codec (D1). */
+static int start(struct dec *d, struct err *e)
 {
     d->started = true;
-    if (!refill(a, d, failed))
-        return *failed ? -1 : 0;
-    const char *c = dec_sniff(d->in, d->in_len);
-    if (strcmp(c, "gzip") == 0) {
-        d->codec = C_GZIP;
-        return gzip_start(a, d);
+    if (peek(d, DEC_PEEK, e) != IMGSTAT_OK)
+        return e->code;
+    d->codec = sniff(d->in, d->in_len);
+    if (d->codec == C_NONE) {
+        const char *f = dec_foreign(d->in, d->in_len);
+        if (f) /* moby would read it as a tar and fail */
+            return err_set(e, IMGSTAT_EINPUT,
+                           "%s, not a tar archive nor gzip, zstd, xz or "
+                           "bzip2 data",
+                           f);
+        return IMGSTAT_OK;
     }
-    if (strcmp(c, "zstd") == 0) {
-        d->codec = C_ZSTD;
-        if (!(d->zs = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(d->zs))) {
-            archive_set_error(a, ENOMEM, "out of memory");
-            return -1;
-        }
-    }
-    return 0;
+    return next_member(d, e);
 }
 
-/* At a member's end: another gzip member follows (multi-member, eStargz), or we are done.
- * Bytes after the last member that are not gzip are ignored, as gzip -d does. */
-static int after_member(struct archive *a, struct dec *d, bool *failed)
-{
-    if (d->in_len == 0 && !refill(a, d, failed)) {
-        d->finished = !*failed;
-        return *failed ? -1 : 0;
-    }
-    if (d->codec == C_GZIP) {
-        if (d->in[0] != 0x1f || (d->in_len > 1 && d->in[1] != 0x8b)) {
-            d->finished = true;
-            return 0;
-        }
-        return gzip_start(a, d);
-    }
-    d->member_done = false; /* zstd: the next frame */
-    return 0;
-}
-
-static la_ssize_t emit(struct archive *a, struct dec *d, const void *buf, size_t n,
-                       const void **out)
+static ssize_t emit(struct dec *d, const unsigned char *buf, size_t n, const unsigned char **out,
+                    struct err *e)
 {
     d->out_bytes += n;
     if (d->o.max_out && d->out_bytes > d->o.max_out) {
-        d->limit_hit = true;
-        archive_set_error(a, EFBIG, "more than %llu bytes uncompressed (--max-layer-bytes)",
-                          (unsigned long long)d->o.max_out);
-        return -1;
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "more than %llu bytes uncompressed (raise it with --max-layer-bytes)",
+                       (unsigned long long)d->o.max_out);
     }
     if (d->o.out_alg)
         digest_update(&d->dout, buf, n);
     *out = buf;
-    return (la_ssize_t)n;
+    return (ssize_t)n;
 }
 
-static la_ssize_t dec_read(struct archive *a, void *ctx, const void **buf)
+/* One step of the codec: > 0 bytes out, 0 to be called again, < 0 on failure. */
+static ssize_t step(struct dec *d, const unsigned char **buf, struct err *e)
+{
+    if (!d->in_member)
+        return next_member(d, e) == IMGSTAT_OK ? 0 : e->code;
+    if (!d->in_len && refill(d, e) < 0)
+        return e->code;
+    size_t before = d->in_len, n;
+    bool end;
+    if (dec_member_step(d, &n, &end, e) != IMGSTAT_OK)
+        return e->code;
+    d->in_member = !end;
+    if (n)
+        return emit(d, d->out, n, buf, e);
+    if (!end && d->in_len == before && (before || d->up_eof))
+        /* no progress: the input has ended inside a member (or the codec is stuck) */
+        return err_set(e, IMGSTAT_EINPUT, "%s data ends early (truncated?)", codec_names[d->codec]);
+    return 0;
+}
+
+static ssize_t dec_read(void *ctx, const unsigned char **buf, struct err *e)
 {
     struct dec *d = ctx;
-    bool failed = false;
-    *buf = d->out;
-    if (!d->started && start(a, d, &failed) < 0)
-        return -1;
+    if (!d->started && start(d, e) != IMGSTAT_OK)
+        return e->code;
     while (!d->finished) {
-        if (d->in_len == 0 && !refill(a, d, &failed)) {
-            if (failed)
-                return -1;
-            if (d->codec == C_NONE || (d->member_done && d->codec == C_ZSTD)) {
+        if (d->codec == C_NONE) {
+            int rc = d->in_len ? 1 : refill(d, e);
+            if (rc <= 0) {
+                if (rc < 0)
+                    return rc;
                 d->finished = true;
                 break;
             }
-            archive_set_error(a, EINVAL, "truncated %s data", d->codec == C_GZIP ? "gzip" : "zstd");
-            return -1;
-        }
-        if (d->codec == C_NONE) {
             size_t n = d->in_len;
             d->in_len = 0;
-            return emit(a, d, d->in, n, buf);
+            return emit(d, d->in, n, buf, e);
         }
-        long n = d->codec == C_GZIP ? gzip_step(a, d) : zstd_step(a, d);
-        if (n < 0)
-            return -1;
-        if (d->member_done && d->codec == C_GZIP && after_member(a, d, &failed) < 0)
-            return -1;
-        if (n > 0)
-            return emit(a, d, d->out, (size_t)n, buf);
+        ssize_t n = step(d, buf, e);
+        if (n != 0)
+            return n;
     }
     return 0;
 }
 
-int dec_open(struct archive *a, struct dec *d)
+void dec_src(struct dec *d, struct byte_src *out)
 {
-    return archive_read_open(a, d, NULL, dec_read, NULL);
+    *out = (struct byte_src){dec_read, NULL, d};
 }
 
-int dec_drain(struct archive *a, struct dec *d)
+int dec_drain(struct dec *d, struct err *e)
 {
-    const void *buf;
-    la_ssize_t n;
-    while ((n = dec_read(a, d, &buf)) > 0)
-        ;
+    const unsigned char *buf;
+    ssize_t n = 0;
+    /* D5: a compressed blob is decoded to its end, verified or not; a plain one only when the
+     * tar stream is digested */
+    if (!d->started || d->codec != C_NONE || d->o.out_alg)
+        while ((n = dec_read(d, &buf, e)) > 0)
+            ;
     if (n < 0)
-        return -1;
-    bool failed = false;
-    while (refill(a, d, &failed)) /* bytes after the compressed stream: hashed, ignored */
-        d->in_len = 0;
-    return failed ? -1 : 0;
+        return (int)n;
+    if (!d->o.in_alg)
+        return IMGSTAT_OK;
+    size_t len;
+    int rc; /* trailing data: the blob's digest covers it */
+    while ((rc = up_next(d, &buf, &len, e)) > 0)
+        ;
+    return rc;
 }
 
 void dec_result(struct dec *d, struct dec_result *r)
 {
-    static const char *const names[] = {"none", "gzip", "zstd"};
     if (d->o.in_alg && d->din.ctx)
         digest_final(&d->din, d->in_digest);
     if (d->o.out_alg && d->dout.ctx)
         digest_final(&d->dout, d->out_digest);
-    r->codec = names[d->codec];
+    r->codec = codec_names[d->codec];
     r->in_bytes = d->in_bytes;
     r->out_bytes = d->out_bytes;
-    r->limit_hit = d->limit_hit;
     memcpy(r->in_digest, d->in_digest, DIGEST_MAX);
     memcpy(r->out_digest, d->out_digest, DIGEST_MAX);
 }

@@ -14,6 +14,7 @@
 
 #include "digest.h"
 #include "err.h"
+#include "memoize.h"
 #include "record.h"
 
 #define LAYER_WINDOW_PER_JOB 2
@@ -29,6 +30,7 @@ struct layer_job {
     struct err err;
     int rc;
     enum job_state state;
+    bool cached; /* replayed from the layer memo */
 };
 
 struct pipeline {
@@ -36,6 +38,7 @@ struct pipeline {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     const struct source *src;
+    struct memo *memo;
     struct layer_job *v;
     size_t n, next, merged, window;
     bool stop;
@@ -62,9 +65,12 @@ static int verify_layer(const struct layer_job *j, const char *expect, struct er
     return IMGSTAT_OK;
 }
 
-static int decode(const struct source *src, struct layer_job *j, layer_sink sink, void *ctx,
+static int decode(const struct pipeline *p, struct layer_job *j, layer_sink sink, void *ctx,
                   struct err *e)
 {
+    const struct source *src = p->src;
+    if (p->memo && !src->opts.verify && !j->ref->data)
+        return memoize_walk(p->memo, src, j->m, blob_digest(j), sink, ctx, &j->meta, &j->cached, e);
     /* --verify: the blob is hashed with the algorithm of the digest it must have */
     const char *expect = src->opts.verify ? blob_digest(j) : NULL;
     char alg[16] = "";
@@ -92,7 +98,7 @@ static void *helper(void *arg)
         struct layer_job *j = &p->v[p->next++];
         j->state = JOB_HELPER;
         pthread_mutex_unlock(&p->mu);
-        j->rc = decode(p->src, j, rec_sink, &j->rec, &j->err);
+        j->rc = decode(p, j, rec_sink, &j->rec, &j->err);
         pthread_mutex_lock(&p->mu);
         j->state = JOB_DONE;
         pthread_cond_broadcast(&p->cv);
@@ -147,7 +153,7 @@ static int merge_one(struct pipeline *p, size_t i, struct tree *t, struct err *e
     if (p->progress)
         p->progress->p.layer = i + 1;
     if (mine) {
-        rc = decode(p->src, j, sink, ctx, e);
+        rc = decode(p, j, sink, ctx, e);
     } else if ((rc = j->rc) != IMGSTAT_OK) {
         *e = j->err;
     } else {
@@ -184,7 +190,8 @@ static void layer_info(struct imgstat_layer_info *out, const struct layer_job *j
                                        .paths_removed = ls->paths_removed,
                                        .bytes_added = ls->bytes_added,
                                        .bytes_replaced = ls->bytes_replaced,
-                                       .bytes_removed = ls->bytes_removed};
+                                       .bytes_removed = ls->bytes_removed,
+                                       .cached = j->cached};
 }
 
 static unsigned helpers_for(const struct source *src, const struct pipeline_opts *o, size_t nlayers)
@@ -202,7 +209,8 @@ static int run_layers(const struct source *src, const struct pipeline_opts *o, s
     struct merge_ctx mc = {o, t, {0, 0, 0, 0, n, 0, 0}};
     for (size_t i = 0; i < n; i++)
         mc.p.bytes_total += v[i].ref->data ? v[i].ref->data_len : v[i].m ? v[i].m->size : 0;
-    struct pipeline p = {.progress = o->progress ? &mc : NULL, .src = src, .v = v, .n = n};
+    struct pipeline p = {
+        .progress = o->progress ? &mc : NULL, .src = src, .memo = o->memo, .v = v, .n = n};
     unsigned nh = helpers_for(src, o, n);
     pthread_t tid[PIPELINE_MAX_HELPERS];
     unsigned started = 0;

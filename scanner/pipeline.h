@@ -7,6 +7,7 @@
 #define IMGSTAT_PIPELINE_H
 
 #include "imgstat.h"
+#include "memo.h"
 #include "plan.h"
 #include "source.h"
 #include "tree.h"
@@ -18,6 +19,7 @@ struct pipeline_opts {
     unsigned jobs;                /* layers decoded at once; 0: online CPUs */
     imgstat_progress_fn progress; /* NULL: no reports */
     void *progress_ctx;
+    struct memo *memo; /* the layer memo (memoize.h), or NULL */
 };
 
 /*

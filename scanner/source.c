@@ -25,7 +25,6 @@
 #include "decode.h"
 #include "path.h"
 #include "reader.h"
-#include "walk.h"
 
 /* ---- the member table ---------------------------------------------------------------- */
 
@@ -119,6 +118,37 @@ static const char *link_target(struct source *s, const char *name, const char *t
     return arena_strdup(&s->arena, out);
 }
 
+/*
+ * A sparse member's data extents (S1), checked: in order, not overlapping, within its
+ * logical size.  They are stored one after the other from the data offset (GNU old sparse,
+ * pax 0.x and 1.0 alike: libarchive has read a 1.0 map before the data offset).
+ */
+static int sparse_map(struct source *s, struct archive_entry *ae, struct member *m, struct err *e)
+{
+    int n = archive_entry_sparse_reset(ae);
+    struct range_extent *v = arena_alloc(&s->arena, (size_t)n * sizeof *v);
+    if (!v)
+        return err_nomem(e);
+    uint64_t at = m->offset, end = 0;
+    size_t k = 0;
+    la_int64_t off, len;
+    while (archive_entry_sparse_next(ae, &off, &len) == ARCHIVE_OK) {
+        if (off < 0 || len < 0 || (uint64_t)off < end || (uint64_t)off > m->size ||
+            (uint64_t)len > m->size - (uint64_t)off) {
+            m->why = "a sparse member whose map is out of order or beyond its size";
+            return IMGSTAT_OK;
+        }
+        if (len == 0)
+            continue;
+        v[k++] = (struct range_extent){(uint64_t)off, (uint64_t)len, at};
+        at += (uint64_t)len;
+        end = (uint64_t)off + (uint64_t)len;
+    }
+    m->sparse = v;
+    m->nsparse = k;
+    return IMGSTAT_OK;
+}
+
 static int index_entry(struct source *s, struct archive *a, struct archive_entry *ae, struct err *e)
 {
     char buf[PATH_MAX_BYTES + 1];
@@ -150,9 +180,9 @@ static int index_entry(struct source *s, struct archive *a, struct archive_entry
     m->size = archive_entry_size(ae) > 0 ? (uint64_t)archive_entry_size(ae) : 0;
     if (s->kind == SRC_STREAM)
         return src_stream_member(s, a, m, e);
-    if (archive_entry_sparse_count(ae) > 0)
-        m->why = "a sparse member";
     m->offset = (uint64_t)archive_filter_bytes(a, 0);
+    if (archive_entry_sparse_count(ae) > 0)
+        return sparse_map(s, ae, m, e);
     return IMGSTAT_OK;
 }
 
@@ -164,7 +194,7 @@ static int index_tar(struct source *s, struct archive *a, struct err *e)
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN || r == ARCHIVE_RETRY)
-            return err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+            return err_set(e, IMGSTAT_EINPUT, "%s", src_archive_msg(a, "unreadable tar header"));
         if (index_entry(s, a, ae, e) != IMGSTAT_OK)
             return e->code;
         if (s->kind == SRC_STREAM)
@@ -181,21 +211,24 @@ static struct archive *outer_archive_new(struct err *e)
         err_nomem(e);
         return NULL;
     }
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_filter_zstd(a) != ARCHIVE_OK) {
-        archive_read_free(a);
-        err_set(e, IMGSTAT_EINPUT, "libarchive was built without gzip or zstd support");
-        return NULL;
-    }
+    /* tar only: a compressed tarball is decompressed by decode.c, as layers are (D6) */
     archive_read_support_format_tar(a);
     return a;
 }
 
 /* ---- opening ------------------------------------------------------------------------ */
 
-static int tar_checksum_ok(const unsigned char *h)
+const char *src_archive_msg(struct archive *a, const char *otherwise)
+{
+    const char *m = archive_error_string(a);
+    return m && *m ? m : otherwise;
+}
+
+bool src_tar_header(const unsigned char *h, size_t n)
 {
     unsigned long want = 0, sum = 0;
+    if (n < 512)
+        return false;
     int i = 148, digits = 0;
     while (i < 156 && h[i] == ' ')
         i++;
@@ -206,61 +239,130 @@ static int tar_checksum_ok(const unsigned char *h)
     return digits > 0 && sum == want;
 }
 
-/* Say what a file that is not a tarball is, in the words a user would search for. */
-static int not_a_tarball(const unsigned char *b, size_t n, struct err *e)
+/* Say what input that is not a tarball is, in the words a user would search for, from its
+ * first bytes as read. */
+static int not_a_tarball(const unsigned char *b, size_t n, bool file, struct err *e)
 {
     if (n == 0)
-        return err_set(e, IMGSTAT_EINPUT, "empty file, not an image");
-    if (n >= 4 && memcmp(b, "PK\3\4", 4) == 0)
-        return err_set(e, IMGSTAT_EINPUT, "a zip archive, not a docker-save or OCI tarball");
-    if (n >= 3 && memcmp(b, "BZh", 3) == 0)
-        return err_set(e, IMGSTAT_EINPUT, "bzip2 data: only plain, gzip or zstd tarballs are read");
-    if (n >= 6 && memcmp(b,
-                         "\xfd"
-                         "7zXZ",
-                         5) == 0)
-        return err_set(e, IMGSTAT_EINPUT, "xz data: only plain, gzip or zstd tarballs are read");
-    return err_set(e, IMGSTAT_EINPUT, "not a tar archive, nor a gzip or zstd one");
+        return err_set(e, IMGSTAT_EINPUT, "empty %s, not an image", file ? "file" : "input");
+    const char *codec = dec_sniff(b, n), *other = dec_foreign(b, n);
+    if (strcmp(codec, "none") != 0)
+        return err_set(e, IMGSTAT_EINPUT, "%s data that is not a tar archive", codec);
+    if (other)
+        return err_set(e, IMGSTAT_EINPUT, "%s, not a docker-save or OCI tarball", other);
+    return err_set(e, IMGSTAT_EINPUT, "not a tar archive, nor a gzip, zstd, xz or bzip2 one");
 }
 
+/* ---- a stream's outer tarball: read(2), decode.c, then libarchive ----------------------- */
+
+/* Reads of a pipe (or of a compressed file), as large as libarchive's were. */
+#define SRC_FD_CHUNK (1024 * 1024)
+
+struct fd_in {
+    int fd;
+    unsigned char *buf;
+    uint64_t *count;        /* the source's in_bytes, for progress */
+    unsigned char head[16]; /* the first bytes, for not_a_tarball() */
+    size_t head_n;
+};
+
+static ssize_t fd_read(void *ctx, const unsigned char **buf, struct err *e)
+{
+    struct fd_in *f = ctx;
+    ssize_t n;
+    do
+        n = read(f->fd, f->buf, SRC_FD_CHUNK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return err_sys(e, errno, "read");
+    size_t keep = sizeof f->head - f->head_n;
+    keep = (size_t)n < keep ? (size_t)n : keep;
+    memcpy(f->head + f->head_n, f->buf, keep);
+    f->head_n += keep;
+    *f->count += (uint64_t)n;
+    *buf = f->buf;
+    return n;
+}
+
+struct outer {
+    struct fd_in in;
+    struct dec *dec;
+    struct byte_src tar;
+    struct err err; /* why the last read failed */
+    bool failed;
+};
+
+/* libarchive's read callback over the decoded stream. */
+static la_ssize_t outer_read(struct archive *a, void *ctx, const void **buf)
+{
+    struct outer *o = ctx;
+    const unsigned char *b = NULL;
+    ssize_t n = o->tar.read(o->tar.ctx, &b, &o->err);
+    *buf = b;
+    if (n < 0) {
+        o->failed = true;
+        archive_set_error(a, EIO, "%s", o->err.msg);
+        return -1;
+    }
+    return (la_ssize_t)n;
+}
+
+/* A pipe, or a compressed tarball: one pass, its compression undone by decode.c (D6). */
 static int open_stream(struct source *s, int fd, struct err *e)
 {
-    struct archive *a = outer_archive_new(e);
-    if (!a)
-        return e->code;
+    struct outer o = {.in = {.fd = fd, .count = &s->in_bytes}};
+    struct dec_opts none = {0};
+    struct byte_src raw = {fd_read, NULL, &o.in};
+    struct archive *a = NULL;
+    int rc;
     s->kind = SRC_STREAM;
-    int rc = IMGSTAT_OK;
-    if (archive_read_open_fd(a, fd, 1024 * 1024) != ARCHIVE_OK) {
-        const char *m = archive_error_string(a);
-        if (!m || strstr(m, "Unrecognized archive format"))
-            m = archive_filter_count(a) > 1 ? "compressed data that is not a tar archive"
-                                            : "not a tar archive, nor a gzip or zstd one";
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", m);
+    if (!(o.in.buf = malloc(SRC_FD_CHUNK)) || !(o.dec = dec_new(&raw, &none))) {
+        rc = err_nomem(e);
+    } else if (!(a = outer_archive_new(e))) {
+        rc = e->code;
     } else {
-        s->outer = a;
-        rc = index_tar(s, a, e);
-        s->outer = NULL;
+        dec_src(o.dec, &o.tar);
+        if (archive_read_open(a, &o, NULL, outer_read, NULL) != ARCHIVE_OK &&
+            (!o.failed || dec_foreign(o.in.head, o.in.head_n))) {
+            rc = not_a_tarball(o.in.head, o.in.head_n, s->input_size > 0, e);
+        } else if (!o.failed) {
+            s->outer = a;
+            rc = index_tar(s, a, e);
+            s->outer = NULL;
+        } else {
+            rc = IMGSTAT_EINPUT;
+        }
+        if (rc != IMGSTAT_OK && o.failed && !dec_foreign(o.in.head, o.in.head_n)) {
+            *e = o.err; /* the decoder's own words and code */
+            rc = e->code;
+        }
+        struct dec_result r;
+        dec_result(o.dec, &r);
+        s->outer_filter = r.codec;
     }
     archive_read_free(a);
+    dec_free(o.dec);
+    free(o.in.buf);
     return rc;
 }
 
 static int open_file(struct source *s, int fd, uint64_t size, struct err *e)
 {
     unsigned char head[512];
+    s->input_size = size;
     size_t n = size < sizeof head ? (size_t)size : sizeof head;
     if (pread_full(fd, head, n, 0, "header", e) != IMGSTAT_OK)
         return e->code;
     if (strcmp(dec_sniff(head, n), "none") != 0) /* compressed: no seeking, one pass */
         return open_stream(s, fd, e);
-    if (n < 512 || !tar_checksum_ok(head))
-        return not_a_tarball(head, n, e);
+    if (!src_tar_header(head, n))
+        return not_a_tarball(head, n, true, e);
     s->kind = SRC_TAR;
     struct archive *a = outer_archive_new(e);
     if (!a)
         return e->code;
     struct range_reader rr;
-    int rc = range_open(a, &rr, fd, 0, size, e);
+    int rc = range_open(a, &rr, fd, 0, size, NULL, 0, e);
     if (rc == IMGSTAT_OK)
         rc = index_tar(s, a, e);
     archive_read_free(a);
@@ -307,6 +409,7 @@ void src_close(struct source *s)
     for (size_t i = 0; i < s->nbuckets; i++)
         for (struct member *m = s->buckets[i]; m; m = m->hnext)
             rec_free(&m->rec);
+    rec_dirs_free(s->dirs);
     free(s->buckets);
     if (s->own_fd && s->fd >= 0)
         close(s->fd);
@@ -403,7 +506,7 @@ int src_read(struct source *s, const char *name, size_t max, const unsigned char
             return e->code;
         if (fd < 0)
             return err_set(e, IMGSTAT_EINPUT, "%s: removed while being read", name);
-        int rc = pread_full(fd, b, (size_t)m->size, m->offset, name, e);
+        int rc = range_pread(fd, m->offset, m->sparse, m->nsparse, b, (size_t)m->size, 0, name, e);
         if (s->kind == SRC_DIR)
             close(fd);
         if (rc != IMGSTAT_OK)

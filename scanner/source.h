@@ -5,11 +5,13 @@
  * - SRC_DIR: an OCI image-layout directory; members are files beneath it, opened
  *   with RESOLVE_BENEATH so no name or symlink leads outside.
  * - SRC_TAR: an uncompressed tarball in a seekable file; one pass over the
- *   headers indexes every member's byte range, then members are read with pread.
- * - SRC_STREAM: a pipe or a compressed tarball, read in exactly one pass.  Small
- *   members and JSON are kept in memory; every other member that decodes as a
- *   tar is recorded as entries (rec_buf) for the merge to replay later, since
- *   manifests usually come after the layers.
+ *   headers indexes every member's byte range (a sparse member's data extents),
+ *   then members are read with pread.
+ * - SRC_STREAM: a pipe or a compressed tarball, read in exactly one pass.  JSON
+ *   documents are kept in memory (at most opts.max_kept_bytes); every other member
+ *   is decoded as a layer while it passes and its entries recorded (rec_buf, with
+ *   the source's directory table) for the merge to replay later, since manifests
+ *   usually come after the layers.
  *
  * Member names are canonical (path_normalize); links between members are
  * followed by src_find().  Everything is owned by the source.
@@ -24,15 +26,15 @@
 #include "arena.h"
 #include "digest.h"
 #include "entry.h"
+#include "reader.h"
 #include "record.h"
 
 /* JSON documents (manifests, indexes, configs) larger than this are refused (containerd: 20 MiB).
  */
 #define SRC_JSON_MAX (16u * 1024 * 1024)
-/* Members up to this size are kept whole when streaming: configs and tiny layers. */
-#define SRC_SMALL_MAX (1024u * 1024)
-/* Memory for members kept whole when streaming, over all members. */
-#define SRC_KEPT_MAX (256u * 1024 * 1024)
+/* Small text members kept whole when streaming, such as the dir transport's `version` file
+ * ("Directory Transport Version: 1.1"): far above any such file, far below any layer. */
+#define SRC_TEXT_MAX (64u * 1024)
 /* Links from one member to another followed before giving up (a cycle). */
 #define SRC_MAX_LINK_HOPS 16
 /* Members in one archive: the index costs ~100 bytes each. */
@@ -43,14 +45,16 @@ enum src_kind { SRC_DIR, SRC_TAR, SRC_STREAM };
 enum mem_type { MEM_FILE = 1, MEM_DIR, MEM_SYMLINK, MEM_HARDLINK, MEM_OTHER };
 
 struct member {
-    const char *name; /* canonical */
-    const char *link; /* MEM_SYMLINK/MEM_HARDLINK: canonical target member */
-    uint64_t offset;  /* SRC_TAR: data offset in the file */
-    uint64_t size;
+    const char *name;                  /* canonical */
+    const char *link;                  /* MEM_SYMLINK/MEM_HARDLINK: canonical target member */
+    uint64_t offset;                   /* SRC_TAR: data offset in the file */
+    uint64_t size;                     /* logical: a sparse member's holes count */
+    const struct range_extent *sparse; /* SRC_TAR: a sparse member's data extents, or NULL */
+    size_t nsparse;
     uint8_t type;
     /* SRC_STREAM only */
-    const unsigned char *data;          /* whole content, when kept */
-    struct rec_buf rec;                 /* decoded entries of a large tar member */
+    const unsigned char *data;          /* whole content, when kept (JSON, empty members) */
+    struct rec_buf rec;                 /* decoded entries of every other member */
     bool recorded;                      /* rec holds the complete layer */
     const char *why;                    /* decode error, or why it is not a layer */
     int why_code;                       /* its error code */
@@ -64,6 +68,7 @@ struct src_opts {
     uint64_t max_layer_bytes; /* 0: no limit */
     bool verify;              /* compute digests of every layer blob and tar stream */
     uint64_t max_entries;     /* entries recorded from a stream; 0: no limit */
+    uint64_t max_kept_bytes;  /* JSON kept while reading a stream; 0: no limit */
     /* a stream's one pass: input bytes read and entries recorded so far */
     void (*progress)(void *ctx, uint64_t bytes_read, uint64_t input_size, uint64_t entries);
     void *progress_ctx;
@@ -74,13 +79,15 @@ struct source {
     struct src_opts opts;
     int fd; /* SRC_DIR: the directory; SRC_TAR: the file; else -1 */
     bool own_fd;
-    const char *outer_filter; /* "gzip", "zstd" or "none" for the outer tarball */
+    const char *outer_filter; /* the outer tarball's codec: "gzip", "zstd", "xz", "bzip2", "none" */
     struct arena arena;
     struct member **buckets;
     size_t nbuckets, nmembers;
-    size_t kept;           /* SRC_STREAM: bytes of members kept whole */
+    uint64_t kept;         /* SRC_STREAM: bytes of members kept whole */
+    struct rec_dirs *dirs; /* SRC_STREAM: the directory names of every member's records */
     struct archive *outer; /* SRC_STREAM: the outer archive while it is read */
     uint64_t input_size;   /* 0 for a pipe */
+    uint64_t in_bytes;     /* SRC_STREAM: bytes read from the input so far */
     uint64_t recorded;     /* SRC_STREAM: entries recorded so far */
     bool over_limit;       /* SRC_STREAM: recorded passed opts.max_entries */
 };
@@ -108,16 +115,24 @@ int src_layer(struct source *s, const char *name, const struct member **out, str
 
 /* What decoding a layer learnt besides its entries. */
 struct layer_meta {
-    const char *compression; /* "gzip", "zstd" or "none", from the bytes */
+    const char *compression; /* "gzip", "zstd", "xz", "bzip2" or "none", from the bytes */
     uint64_t tar_bytes;      /* uncompressed bytes read (to the tar end marker unless verifying) */
-    char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX]; /* --verify: blob and tar stream */
+    uint64_t stream_bytes;   /* with in_alg: every uncompressed byte of the blob, else 0 */
+    /* the blob (when in_alg was given and it was read to its end, else "") and, with
+     * --verify, the tar stream */
+    char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX];
 };
 
 /* Decode a member found by src_layer() as a layer tar and emit its entries; meta may be NULL.
- * in_alg: the algorithm of the blob's expected digest when verifying.
+ * in_alg: hash the blob with this algorithm, reading it to its end (--verify, and the layer
+ * memo, which stores only what it saw hashed); a layer walked by seeking is never hashed.
  * Thread-safe: several members of one source may be walked at once. */
 int src_walk_member(const struct source *s, const struct member *m, const char *in_alg,
                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e);
+
+/* Would src_walk_member walk this member by seeking over file data (an uncompressed layer
+ * in a file, not verifying)?  Then its bytes are never read, so never hashed. */
+int src_member_seeks(const struct source *s, const struct member *m, bool *seeks, struct err *e);
 
 /* Decode a layer held in memory (inline data, kept members); meta may be NULL; s may be
  * NULL (no limit, no verification). */

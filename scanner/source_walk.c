@@ -10,67 +10,59 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <archive.h>
-
 #include "decode.h"
 #include "err.h"
 #include "reader.h"
 #include "source_impl.h"
-#include "walk.h"
+#include "tar.h"
 
 /* Walk a layer blob read from `up` through the decode pipeline (decode.h) into sink.
- * in_alg: the algorithm of the blob's expected digest, for --verify (NULL: none). */
-int src_walk_dec(const struct source *s, up_read_fn up, void *up_ctx, const char *in_alg,
+ * in_alg: hash the blob with this algorithm, for --verify or the layer memo (NULL: none);
+ * the blob is read to its end either way (D5). */
+int src_walk_dec(const struct source *s, const struct byte_src *up, const char *in_alg,
                  layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
     static const struct src_opts defaults = {0};
     const struct src_opts *so = s ? &s->opts : &defaults;
-    struct dec_opts o = {so->max_layer_bytes, so->verify ? in_alg : NULL,
-                         so->verify ? "sha256" : NULL};
-    struct dec *d = dec_new(up, up_ctx, &o);
-    struct archive *a = d ? layer_archive_new(e) : NULL;
-    if (!a) {
-        dec_free(d);
-        return d ? e->code : err_nomem(e);
-    }
-    int rc = IMGSTAT_OK;
-    if (dec_open(a, d) != ARCHIVE_OK)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
-    else if ((rc = layer_walk(a, sink, ctx, e)) == IMGSTAT_OK && so->verify && dec_drain(a, d) < 0)
-        rc = err_set(e, IMGSTAT_EINPUT, "%s", archive_error_string(a));
+    struct dec_opts o = {so->max_layer_bytes, in_alg, so->verify ? "sha256" : NULL};
+    struct dec *d = dec_new(up, &o);
+    if (!d)
+        return err_nomem(e);
+    struct byte_src tar;
+    dec_src(d, &tar);
+    uint64_t tar_bytes = 0;
+    int rc = tar_walk(&tar, sink, ctx, &tar_bytes, e);
+    if (rc == IMGSTAT_OK)
+        rc = dec_drain(d, e); /* D5: to the end of the blob */
     struct dec_result r;
     dec_result(d, &r);
-    if (r.limit_hit)
-        rc = err_set(e, IMGSTAT_ELIMIT,
-                     "more than %llu bytes uncompressed (raise it with --max-layer-bytes)",
-                     (unsigned long long)so->max_layer_bytes);
     if (meta) {
         meta->compression = r.codec;
-        meta->tar_bytes = so->verify ? r.out_bytes : (uint64_t)archive_filter_bytes(a, 0);
+        meta->tar_bytes = tar_bytes;
+        meta->stream_bytes = r.out_bytes;
         memcpy(meta->in_digest, r.in_digest, DIGEST_MAX);
         memcpy(meta->out_digest, r.out_digest, DIGEST_MAX);
     }
-    archive_read_free(a);
     dec_free(d);
     return rc;
 }
 
 /* Memory as an upstream: the whole buffer at once. */
 struct mem_up {
-    const void *buf;
+    const unsigned char *buf;
     size_t len;
     bool done;
 };
 
-static la_ssize_t mem_read(struct archive *a, void *ctx, const void **buf)
+static ssize_t mem_read(void *ctx, const unsigned char **buf, struct err *e)
 {
-    (void)a;
+    (void)e;
     struct mem_up *m = ctx;
     *buf = m->buf;
     if (m->done)
         return 0;
     m->done = true;
-    return (la_ssize_t)m->len;
+    return (ssize_t)m->len;
 }
 
 /* The digest algorithm a member's name implies (blobs/sha512/...), for --verify. */
@@ -82,43 +74,60 @@ const char *src_name_alg(const char *name)
 int src_walk_memory(const struct source *s, const void *buf, size_t len, const char *in_alg,
                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
-    struct mem_up m = {buf, len, false};
-    return src_walk_dec(s, mem_read, &m, in_alg, sink, ctx, meta, e);
+    struct mem_up m = {buf, len, len == 0};
+    struct byte_src up = {mem_read, NULL, &m};
+    return src_walk_dec(s, &up, in_alg, sink, ctx, meta, e);
 }
 
-/* A member of a file (tarball or layout).  An uncompressed layer, when nothing asks for its
- * bytes, is walked with seeking: its file data is never read. */
+/* An uncompressed layer in a file, when nothing asks for its bytes, is walked with seeking:
+ * IMGSTAT_OK with *seeks set, or e set when its first bytes cannot be read. */
+static int walks_by_seeking(const struct source *s, int fd, const struct member *m, bool *seeks,
+                            struct err *e)
+{
+    unsigned char head[8] = {0};
+    size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
+    if (range_pread(fd, m->offset, m->sparse, m->nsparse, head, hn, 0, m->name, e) != IMGSTAT_OK)
+        return e->code;
+    *seeks = strcmp(dec_sniff(head, hn), "none") == 0 && !dec_foreign(head, hn) &&
+             !s->opts.verify;
+    return IMGSTAT_OK;
+}
+
+/* A member of a file (tarball or layout): through the decode stage, or with seeks over the
+ * file data of an uncompressed layer (walks_by_seeking). */
 static int walk_file(const struct source *s, int fd, const struct member *m, const char *in_alg,
                      layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
-    unsigned char head[4] = {0};
-    size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
-    if (pread_full(fd, head, hn, m->offset, m->name, e) != IMGSTAT_OK)
-        return e->code;
     struct range_reader rr = {0};
-    int rc;
-    if (strcmp(dec_sniff(head, hn), "none") == 0 && !s->opts.verify) {
+    struct byte_src src;
+    bool seeks = false;
+    int rc = walks_by_seeking(s, fd, m, &seeks, e);
+    if (rc != IMGSTAT_OK)
+        return rc;
+    if (seeks) {
         if (s->opts.max_layer_bytes && m->size > s->opts.max_layer_bytes)
             return err_set(
                 e, IMGSTAT_ELIMIT, "%llu bytes, more than %llu (raise it with --max-layer-bytes)",
                 (unsigned long long)m->size, (unsigned long long)s->opts.max_layer_bytes);
-        struct archive *a = layer_archive_new(e);
-        if (!a)
-            return e->code;
-        rc = range_open(a, &rr, fd, m->offset, m->size, e);
-        if (rc == IMGSTAT_OK)
-            rc = layer_walk(a, sink, ctx, e);
+        uint64_t tar_bytes = 0;
+        if ((rc = range_init(&rr, fd, m->offset, m->size, m->sparse, m->nsparse, e)) ==
+            IMGSTAT_OK) {
+            range_src(&rr, true, &src);
+            rc = tar_walk(&src, sink, ctx, &tar_bytes, e);
+        }
         if (meta) {
             meta->compression = "none";
-            meta->tar_bytes = (uint64_t)archive_filter_bytes(a, 0);
+            meta->tar_bytes = tar_bytes;
+            meta->stream_bytes = 0;
             meta->in_digest[0] = meta->out_digest[0] = '\0';
         }
-        archive_read_free(a);
         range_fini(&rr);
         return rc;
     }
-    if ((rc = range_init(&rr, fd, m->offset, m->size, e)) == IMGSTAT_OK)
-        rc = src_walk_dec(s, range_read, &rr, in_alg, sink, ctx, meta, e);
+    if ((rc = range_init(&rr, fd, m->offset, m->size, m->sparse, m->nsparse, e)) == IMGSTAT_OK) {
+        range_src(&rr, false, &src);
+        rc = src_walk_dec(s, &src, in_alg, sink, ctx, meta, e);
+    }
     range_fini(&rr);
     return rc;
 }
@@ -132,6 +141,7 @@ int src_walk_member(const struct source *s, const struct member *m, const char *
         if (meta) {
             meta->compression = m->compression;
             meta->tar_bytes = m->tar_bytes;
+            meta->stream_bytes = 0;
             snprintf(meta->in_digest, DIGEST_MAX, "%s", m->in_digest ? m->in_digest : "");
             snprintf(meta->out_digest, DIGEST_MAX, "%s", m->out_digest ? m->out_digest : "");
         }
@@ -145,6 +155,21 @@ int src_walk_member(const struct source *s, const struct member *m, const char *
     if (fd < 0)
         return err_set(e, IMGSTAT_EINPUT, "%s: removed while being read", m->name);
     int rc = walk_file(s, fd, m, in_alg, sink, ctx, meta, e);
+    close(fd);
+    return rc;
+}
+
+int src_member_seeks(const struct source *s, const struct member *m, bool *seeks, struct err *e)
+{
+    *seeks = false;
+    if (m->data || s->kind == SRC_STREAM)
+        return IMGSTAT_OK;
+    if (s->kind == SRC_TAR)
+        return walks_by_seeking(s, s->fd, m, seeks, e);
+    int fd, rc = src_dir_open(s, m->name, &fd, e);
+    if (rc != IMGSTAT_OK || fd < 0)
+        return rc; /* a missing blob fails later, where its walk reports it */
+    rc = walks_by_seeking(s, fd, m, seeks, e);
     close(fd);
     return rc;
 }

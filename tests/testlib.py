@@ -11,16 +11,28 @@ _count = {"passed": 0, "failed": 0}
 
 
 def ok(name, cond, why=""):
-    """Count one check; print it when it fails."""
+    """Count one check; print it when it fails.  Returns cond, so callers can branch on it."""
     if cond:
         _count["passed"] += 1
     else:
         _count["failed"] += 1
-        print("FAIL %s: %s" % (name, why))
+        print("FAIL %s%s" % (name, ": %s" % why if why != "" else ""))
+    return bool(cond)
 
 
-def finish():
+def passed(n):
+    """Count n checks that passed together (a set of options found on both sides, say)."""
+    _count["passed"] += n
+
+
+def counts():
+    """(passed, failed) so far."""
+    return _count["passed"], _count["failed"]
+
+
+def finish(extra_failed=0):
     """Print the closing line and exit non-zero when a check failed."""
+    _count["failed"] += extra_failed
     print("%d passed, %d failed" % (_count["passed"], _count["failed"]))
     sys.exit(1 if _count["failed"] else 0)
 

@@ -27,6 +27,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import finish, ok  # noqa: E402
+
 TIMEOUT = 120  # seconds for one imgstat run; the images here are small
 REPORT_KEYS = ["total_files_num", "total_files_size"]
 TRY_HELP = "Try 'imgstat --help' for more information."
@@ -278,7 +281,6 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     ctx = Ctx(os.path.abspath(argv[1]), os.path.abspath(argv[2]))
-    passed = failed = 0
     skipped = []
     try:
         make_scratch(ctx.tmp)
@@ -287,9 +289,7 @@ def main(argv):
 
         names = [c["name"] for c in cases]
         dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            print("FAIL cases.json: duplicate case names %s" % dup)
-            failed += 1
+        ok("cases.json: no duplicate case names", not dup, dup)
 
         # 1. golden cases, in order (stdout_same_as refers to earlier cases).
         outputs = {}
@@ -302,11 +302,7 @@ def main(argv):
                 problem = golden(ctx, case, outputs)
             except Exception as e:  # a broken case is a failure, not a crash of the suite
                 problem = "test error: %r" % e
-            if problem:
-                print("FAIL %s: %s" % (name, problem))
-                failed += 1
-            else:
-                passed += 1
+            ok(name, not problem, problem)
         # every command's --help fits a 24-line, 80-column terminal (the manual has the rest)
         help_text = outputs.get("help-long") or ""
         m = re.search(r"^\s*Commands\s+(.*?)\s*\(", help_text, re.M)
@@ -315,12 +311,8 @@ def main(argv):
             lines = out.splitlines()
             width = max((len(l) for l in lines), default=0)
             label = "help-fits/%s" % (cmd or "imgstat")
-            if code != 0 or not lines or len(lines) > 24 or width > 80:
-                print("FAIL %s: exit %s, %d lines, %d columns (want 0, <= 24, <= 80)"
-                      % (label, code, len(lines), width))
-                failed += 1
-            else:
-                passed += 1
+            ok(label, code == 0 and lines and len(lines) <= 24 and width <= 80,
+               "exit %s, %d lines, %d columns (want 0, <= 24, <= 80)" % (code, len(lines), width))
 
         # 2. -j 1 vs -j 4 over every image of testdata/ and of the corpus.
         tables = [("testdata", ctx.testdata)]
@@ -332,8 +324,7 @@ def main(argv):
             try:
                 rows = load_rows(path)
             except (OSError, ValueError, KeyError) as e:
-                print("FAIL jobs-identical/%s: cannot read %s: %s" % (label, path, e))
-                failed += 1
+                ok("jobs-identical/%s" % label, False, "cannot read %s: %s" % (path, e))
                 continue
             for row in rows:
                 jobs.append(("jobs-identical/%s/%s" % (label, row.get("name", row.get("input"))),
@@ -346,11 +337,7 @@ def main(argv):
                     problem = fut.result()
                 except Exception as e:
                     problem = "test error: %r" % e
-                if problem:
-                    print("FAIL %s: %s" % (name, problem))
-                    failed += 1
-                else:
-                    passed += 1
+                ok(name, not problem, problem)
     finally:
         shutil.rmtree(ctx.tmp, ignore_errors=True)
 
@@ -358,8 +345,7 @@ def main(argv):
         print("skipped: the shared corpus is absent (%s): %d golden case(s) that use it (%s) "
               "and its -j 1/-j 4 comparison" % (os.path.join(ctx.corpus, "cases.json"),
                                                 len(skipped), ", ".join(skipped)))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":

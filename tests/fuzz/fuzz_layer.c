@@ -1,28 +1,28 @@
 /*
- * fuzz_layer: the input is one layer blob (a tar, plain, gzip or zstd).
+ * fuzz_layer: the input is one layer blob (a tar: plain, gzip, zstd, xz or bzip2).
  *
- * It is decoded from memory (src_walk_memory: the decode.c pipeline, then
- * libarchive's tar reader) into a fresh tree, then applied a second time as the
+ * It is decoded from memory (src_walk_memory: the decode.c pipeline, then imgstat's
+ * tar reader, layers/tar.c) into a fresh tree, then applied a second time as the
  * next layer (whiteouts and replacements now meet lower entries), strictly and
  * with IMGSTAT_LENIENT (and IMGSTAT_WASTE: the wasted paths must add up to the wasted bytes,
- * the walk's root to the totals, C6 and C7).  Oracles beyond "no crash": the layer decoded into a
- * record (rec_sink) and replayed must give the same result and totals as the
- * direct merge, and decoding it again with a small --max-layer-bytes and
- * --verify digests must fail only with a limit message or succeed with the
- * same entries.
+ * the walk's root to the totals, C6 and C7).  Oracles beyond "no crash": the layer decoded
+ * into a record (rec_sink) and replayed, and that record exported and imported again
+ * (rec_export, rec_import), must give the same result and totals as the direct
+ * merge; decoding it again with a small --max-layer-bytes and --verify digests
+ * must fail only with a limit message or succeed with the same entries; and the
+ * bytes read as a plain tar in small uneven pieces, with seeks, must give exactly
+ * what they give read whole: the same entries, the same end, the same error.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <archive.h>
 
 #include "err.h"
 #include "fuzz_common.h"
 #include "record.h"
 #include "source.h"
 #include "tree.h"
-#include "walk.h"
+#include "tar.h"
 
 static int same_totals(const struct imgstat_totals *a, const struct imgstat_totals *b)
 {
@@ -103,6 +103,52 @@ static int two_layers(const uint8_t *data, size_t size, unsigned flags, struct i
     return rc;
 }
 
+/* Replay r into a fresh tree: must give what the direct merge gave. */
+static void replay_matches(const struct rec_buf *r, const char *what, int direct_rc,
+                           const struct imgstat_totals *direct)
+{
+    struct tree *t = tree_new(0);
+    if (!t)
+        return;
+    struct err e;
+    memset(&e, 0, sizeof e);
+    tree_begin_layer(t);
+    int rc = rec_replay(r, tree_apply, t, &e);
+    fz_check_err(rc, &e, what);
+    FZ_CHECK(rc == direct_rc, "%s gives %d (%s), direct merge %d", what, rc, e.msg, direct_rc);
+    if (rc == IMGSTAT_OK) {
+        struct imgstat_totals t2;
+        tree_totals(t, &t2);
+        FZ_CHECK(same_totals(&t2, direct), "%s and direct merge differ", what);
+    }
+    tree_free(t);
+}
+
+/* The record exported and imported again (S7) replays as the record does. */
+static void via_export(const struct rec_buf *r, int direct_rc, const struct imgstat_totals *direct)
+{
+    unsigned char *x;
+    size_t xlen;
+    struct err e;
+    memset(&e, 0, sizeof e);
+    int rc = rec_export(r, &x, &xlen, &e);
+    fz_check_err(rc, &e, "export");
+    if (rc != IMGSTAT_OK)
+        return;
+    struct rec_buf back;
+    memset(&back, 0, sizeof back);
+    rc = rec_import(&back, x, xlen, &e);
+    fz_check_err(rc, &e, "import");
+    FZ_CHECK(rc == IMGSTAT_OK || rc == IMGSTAT_ENOMEM, "an export does not import: %s", e.msg);
+    if (rc == IMGSTAT_OK) {
+        FZ_CHECK(back.count == r->count, "%llu entries exported, %llu imported",
+                 (unsigned long long)r->count, (unsigned long long)back.count);
+        replay_matches(&back, "imported record", direct_rc, direct);
+    }
+    rec_free(&back);
+    free(x);
+}
+
 /* Decode into a record, replay into a fresh tree: must match the direct merge. */
 static void via_record(const uint8_t *data, size_t size, int direct_rc,
                        const struct imgstat_totals *direct)
@@ -114,22 +160,8 @@ static void via_record(const uint8_t *data, size_t size, int direct_rc,
     int rc = src_walk_memory(NULL, data, size, NULL, rec_sink, &r, NULL, &e);
     fz_check_err(rc, &e, "record");
     if (rc == IMGSTAT_OK) {
-        struct tree *t = tree_new(0);
-        if (t) {
-            struct err e2;
-            memset(&e2, 0, sizeof e2);
-            tree_begin_layer(t);
-            int rc2 = rec_replay(&r, tree_apply, t, &e2);
-            fz_check_err(rc2, &e2, "replay");
-            FZ_CHECK(rc2 == direct_rc, "replayed record gives %d (%s), direct merge %d", rc2,
-                     e2.msg, direct_rc);
-            if (rc2 == IMGSTAT_OK) {
-                struct imgstat_totals t2;
-                tree_totals(t, &t2);
-                FZ_CHECK(same_totals(&t2, direct), "replayed record and direct merge differ");
-            }
-            tree_free(t);
-        }
+        replay_matches(&r, "replayed record", direct_rc, direct);
+        via_export(&r, direct_rc, direct);
     } else if (rc != IMGSTAT_ENOMEM) {
         FZ_CHECK(direct_rc != IMGSTAT_OK, "record failed (%s), direct merge worked", e.msg);
     }
@@ -171,6 +203,94 @@ static void via_limits(const uint8_t *data, size_t size, int direct_rc,
     tree_free(t);
 }
 
+/* The input handed out whole, or in pieces of 1 to 13 bytes with a skip that moves an
+ * offset: what a file range (scanner/reader.c) and a decoder (decode.c) look like. */
+struct pieces {
+    const uint8_t *p;
+    size_t len, pos;
+    unsigned step;
+    bool whole;
+};
+
+static ssize_t pieces_read(void *ctx, const unsigned char **buf, struct err *e)
+{
+    (void)e;
+    struct pieces *c = ctx;
+    size_t left = c->len - c->pos, n = c->whole ? left : 1 + (c->step++ * 7) % 13;
+    n = n < left ? n : left;
+    *buf = c->p + c->pos;
+    c->pos += n;
+    return (ssize_t)n;
+}
+
+static int64_t pieces_skip(void *ctx, uint64_t n, struct err *e)
+{
+    (void)e;
+    struct pieces *c = ctx;
+    size_t left = c->len - c->pos;
+    n = n < left ? n : left;
+    c->pos += (size_t)n;
+    return (int64_t)n;
+}
+
+/* A sink that folds every entry into a hash and a count. */
+struct fold {
+    uint64_t h, n;
+};
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static int fold_sink(void *ctx, const struct layer_entry *ent, struct err *e)
+{
+    (void)e;
+    struct fold *f = ctx;
+    f->h = mix(f->h, &ent->type, 1);
+    f->h = mix(f->h, &ent->size, sizeof ent->size);
+    f->h = mix(f->h, &ent->path_len, sizeof ent->path_len);
+    f->h = mix(f->h, ent->path, ent->path_len);
+    f->h = mix(f->h, &ent->link_len, sizeof ent->link_len);
+    if (ent->link)
+        f->h = mix(f->h, ent->link, ent->link_len);
+    f->n++;
+    return IMGSTAT_OK;
+}
+
+static int walk_pieces(const uint8_t *data, size_t size, bool whole, struct fold *f, uint64_t *end,
+                       struct err *e)
+{
+    struct pieces c = {data, size, 0, 0, whole};
+    struct byte_src src = {pieces_read, whole ? NULL : pieces_skip, &c};
+    f->h = 14695981039346656037ull;
+    f->n = 0;
+    return tar_walk(&src, fold_sink, f, end, e);
+}
+
+static void via_pieces(const uint8_t *data, size_t size)
+{
+    struct fold a, b;
+    struct err ea, eb;
+    uint64_t enda = 0, endb = 0;
+    memset(&ea, 0, sizeof ea);
+    memset(&eb, 0, sizeof eb);
+    int ra = walk_pieces(data, size, true, &a, &enda, &ea);
+    int rb = walk_pieces(data, size, false, &b, &endb, &eb);
+    fz_check_err(ra, &ea, "tar, whole");
+    FZ_CHECK(ra == rb && a.h == b.h && a.n == b.n && enda == endb,
+             "read whole: %d, %llu entries, end %llu (%s); in pieces: %d, %llu entries, end %llu "
+             "(%s)",
+             ra, (unsigned long long)a.n, (unsigned long long)enda, ra ? ea.msg : "", rb,
+             (unsigned long long)b.n, (unsigned long long)endb, rb ? eb.msg : "");
+    FZ_CHECK(ra == IMGSTAT_OK || strcmp(ea.msg, eb.msg) == 0, "errors differ: '%s' / '%s'", ea.msg,
+             eb.msg);
+    FZ_CHECK(enda <= size, "the reader ended at %llu of %zu bytes", (unsigned long long)enda, size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct imgstat_totals strict, lenient;
@@ -184,5 +304,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  "strict and lenient merges of a clean layer differ");
     via_record(data, size, rc, &strict);
     via_limits(data, size, rc, &strict);
+    via_pieces(data, size);
     return 0;
 }

@@ -231,8 +231,13 @@ int fz_scan(const char *path, unsigned flags, unsigned jobs)
     return fz_scan_opt(path, &opt);
 }
 
-int fz_scan_opt(const char *path, const struct imgstat_options *opt)
+int fz_scan_opt(const char *path, const struct imgstat_options *given)
 {
+    /* no layer memo: a file that outlives one input would make runs depend on the ones
+     * before (the memo's reading of its own records is fuzzed by fuzz_layer) */
+    struct imgstat_options o = *given;
+    const struct imgstat_options *opt = &o;
+    o.flags |= IMGSTAT_NO_CACHE;
     unsigned flags = opt->flags;
     imgstat *h = NULL;
     int rc = imgstat_open(&h, path, opt);

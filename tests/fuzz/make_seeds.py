@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fill tests/fuzz/seeds/{layer,manifest,image}/ from testdata/ (standard library only).
+"""Fill tests/fuzz/seeds/{layer,manifest,image,record}/ from testdata/ (standard library only).
 
 usage: make_seeds.py [--check]    (from anywhere; paths are relative to this file)
 
@@ -11,16 +11,21 @@ usage: make_seeds.py [--check]    (from anywhere; paths are relative to this fil
   image/     small whole images: the docker-save, legacy, oci-archive and broken tarballs of
              testdata/, repacked without directory members and the outer tar's padding
              (every member keeps its bytes: digests hold), plus the gzip and zstd tarballs
+  record/    entry records in rec_export's format (layers/record_io.c) of the tar and gzip
+             layer seeds, listed with tarfile and encoded here, plus a few written by hand;
+             the checksum is left zero: fuzz_record.c seals every input before importing it
 
 The seed directories are rewritten from scratch; running twice gives identical files.
 --check only reports what would change and exits 1 if anything would.  Total size is kept
 under 1 MB (the script stops if it is not).
 """
 import base64
+import bz2
 import gzip
 import hashlib
 import io
 import json
+import lzma
 import os
 import shutil
 import sys
@@ -42,6 +47,10 @@ COMPRESSED_ONLY = ("json", "dir")
 # Variants of a larger image whose point is in its JSON (a manifest seed already).
 SKIP_IMAGES = ("docker25-manifests-null.tar", "docker25-scrambled-oci-order.tar",
                "lowercase-keys.docker.tar", "missing-layer-member.docker.tar")
+# Images taken as they are, not repacked: their point is how the outer tar stores members.
+RAW_IMAGES = ("S1-sparse-",)
+# Images nothing is taken from: 260 zero-filled layers and their JSON, like every other.
+SKIP_HARVEST = ("S3-docker-save-big-then-small.tar.gz",)
 
 MT_INDEX = "application/vnd.oci.image.index.v1+json"
 MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -62,7 +71,7 @@ FIXED = {k: label_hex("imgstat-fuzz " + k) for k in
 
 
 def kind(data):
-    """'json', 'gzip', 'zstd', 'tar' or None."""
+    """'json', 'gzip', 'zstd', 'xz', 'bzip2', 'tar' or None."""
     head = data[:512].lstrip()
     if head[:1] in (b"{", b"["):
         return "json"
@@ -71,6 +80,10 @@ def kind(data):
     if data[:4] == b"\x28\xb5\x2f\xfd" or (len(data) >= 4 and data[0] & 0xF0 == 0x50
                                            and data[1:4] == b"\x2a\x4d\x18"):
         return "zstd"
+    if data[:6] == b"\xfd7zXZ\0":
+        return "xz"
+    if data[:3] == b"BZh":
+        return "bzip2"
     if len(data) == 0 or data[257:262] == b"ustar" or data[:1024] == b"\0" * len(data[:1024]):
         return "tar"
     return None
@@ -115,7 +128,7 @@ def short_member(name):
 
 class Seeds:
     def __init__(self):
-        self.files = {"layer": {}, "manifest": {}, "image": {}}
+        self.files = {"layer": {}, "manifest": {}, "image": {}, "record": {}}
         self.seen = {k: set() for k in self.files}
 
     def add(self, corpus, name, data):
@@ -161,7 +174,7 @@ def harvest(seeds, tag, members):
         if k == "json" or base in ("repositories", "json", "index.json", "manifest.json"):
             if len(data) <= MAX_LAYER:
                 seeds.add("manifest", tag + "--" + short_member(name), data)
-        elif k in ("tar", "gzip", "zstd") and base not in ("oci-layout", "VERSION"):
+        elif k in ("tar", "gzip", "zstd", "xz", "bzip2") and base not in ("oci-layout", "VERSION"):
             blob = cut_tar(data) if k == "tar" else data
             if len(blob) <= MAX_LAYER:
                 seeds.add("layer", tag + "--" + short_member(name) + "." + k, blob)
@@ -201,18 +214,25 @@ def from_testdata(seeds):
                 continue
             images.append(p)
     for p in images:
+        if os.path.basename(p) in SKIP_HARVEST:
+            continue
         tag = slug(os.path.basename(p).split(".")[0])
         harvest(seeds, tag, members_of_tar(p))
         if os.path.basename(os.path.dirname(p)) == "ec" and \
                 not os.path.basename(p).startswith(EC_IMAGES) or \
                 os.path.basename(p) in SKIP_IMAGES:
             continue
+        # tar/ and the codec layouts: their point is a layer (a layer seed already)
+        if os.path.basename(os.path.dirname(p)) == "tar" or p.endswith(".oci.tar") and \
+                os.path.basename(os.path.dirname(p)) == "codec":
+            continue
         with open(p, "rb") as fh:
             raw = fh.read()
         k = kind(raw)
-        if os.path.basename(os.path.dirname(p)) in COMPRESSED_ONLY and k not in ("gzip", "zstd"):
+        if os.path.basename(os.path.dirname(p)) in COMPRESSED_ONLY and \
+                k not in ("gzip", "zstd", "xz", "bzip2"):
             continue
-        if k in ("gzip", "zstd"):
+        if k in ("gzip", "zstd", "xz", "bzip2") or os.path.basename(p).startswith(RAW_IMAGES):
             img = raw
         else:
             try:
@@ -268,6 +288,14 @@ def synthetic(seeds):
     # a zstd frame of raw blocks (Python has no zstd encoder), after a skippable frame
     seeds.add("layer", "synthetic-zstd-raw.zstd",
               b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"skip" + zstd_raw(layer))
+    # xz and bzip2 (D6), each also as two streams, xz with stream padding between
+    seeds.add("layer", "synthetic-all-kinds.xz", lzma.compress(layer, format=lzma.FORMAT_XZ))
+    seeds.add("layer", "synthetic-two-xz-streams.xz",
+              lzma.compress(layer[:half], format=lzma.FORMAT_XZ) + b"\0" * 4 +
+              lzma.compress(layer[half:], format=lzma.FORMAT_XZ))
+    seeds.add("layer", "synthetic-all-kinds.bzip2", bz2.compress(layer, 9))
+    seeds.add("layer", "synthetic-two-bzip2-streams.bzip2",
+              bz2.compress(layer[:half], 9) + bz2.compress(layer[half:], 9))
     seeds.add("layer", "synthetic-empty", b"")
     seeds.add("layer", "synthetic-long-names.tar", tar_bytes([
         ("p/" + "n" * 200 + "/f", b"1"), ("q", None, "t" * 300), ("p/" + "n" * 200 + "/h", "hard", "q"),
@@ -387,6 +415,93 @@ def zstd_raw(data):
     return bytes(out)
 
 
+# ---- entry records (layers/record_io.c, REC_FORMAT_VERSION 1) -------------------------------
+
+REC_TYPES = {tarfile.REGTYPE: 1, tarfile.AREGTYPE: 1, tarfile.CONTTYPE: 1, tarfile.DIRTYPE: 2,
+             tarfile.SYMTYPE: 3, tarfile.LNKTYPE: 4, tarfile.CHRTYPE: 5, tarfile.BLKTYPE: 6,
+             tarfile.FIFOTYPE: 7}
+MAX_RECORD = 8 * 1024
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def record_bytes(entries):
+    """rec_export's bytes for entries (type, raw path, link or None, size): directories
+    interned by raw segment, numbered in order of first use; checksum left zero."""
+    dirs, table = {}, []
+
+    def intern(path):
+        parent = 0
+        for seg in path.split(b"/"):
+            if (parent, seg) not in dirs:
+                table.append((parent, seg))
+                dirs[(parent, seg)] = len(table)
+            parent = dirs[(parent, seg)]
+        return parent
+
+    body = bytearray()
+    for typ, path, link, size in entries:
+        flags = typ | (0x10 if link is not None else 0) | (0x20 if size else 0)
+        d, name = 0, path
+        if len(path) <= 4096 and b"/" in path:
+            head, name = path.rsplit(b"/", 1)
+            d = intern(head)
+        body += bytes([flags]) + varint(d) + varint(len(name)) + name
+        if link is not None:
+            body += varint(len(link)) + link
+        if size:
+            body += varint(size)
+    out = bytearray(b"IMGR\x01") + varint(len(table))
+    for parent, seg in table:
+        out += varint(parent) + varint(len(seg)) + seg
+    return bytes(out + varint(len(entries)) + body + b"\0" * 8)
+
+
+def layer_entries(blob):
+    """What tarfile lists in a tar or gzip layer blob, or None when it cannot read it."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(blob)) as t:
+            out = []
+            for m in t.getmembers():
+                link = m.linkname.encode("utf-8", "surrogateescape") if m.type in (
+                    tarfile.SYMTYPE, tarfile.LNKTYPE) else None
+                out.append((REC_TYPES.get(m.type, 8),
+                            m.name.encode("utf-8", "surrogateescape"), link,
+                            m.size if m.type in (tarfile.REGTYPE, tarfile.AREGTYPE) else 0))
+            return out
+    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile, zlib_error()):
+        return None
+
+
+def zlib_error():
+    import zlib
+    return zlib.error
+
+
+def records(seeds):
+    for name, blob in sorted(seeds.files["layer"].items()):
+        ents = layer_entries(blob) if kind(blob) in ("tar", "gzip") else None
+        if ents:
+            rec = record_bytes(ents)
+            if len(rec) <= MAX_RECORD:
+                seeds.add("record", name.rsplit(".", 1)[0] + ".rec", rec)
+    seeds.add("record", "empty.rec", record_bytes([]))
+    deep = b"/".join([b"d"] * 2047) + b"/f"          # 4096 bytes: the longest path interned
+    seeds.add("record", "deepest-path.rec", record_bytes([(1, deep, None, 1),
+                                                           (1, deep + b"x", None, 2)]))
+    seeds.add("record", "raw-spellings.rec", record_bytes([
+        (2, b"./", None, 0), (1, b"/abs", None, 1), (1, b"a//b/./c/../d", None, 2),
+        (1, b"../../up", None, 0), (3, b"l", b"", 0), (4, b"h", b"a//b", 0),
+        (1, b"\xff\xfe/\x80", None, (1 << 64) - 1)]))
+
+
 def write(seeds, check):
     total = sum(len(d) for c in seeds.files.values() for d in c.values())
     if total > MAX_TOTAL:
@@ -420,6 +535,7 @@ def main():
     seeds = Seeds()
     from_testdata(seeds)
     synthetic(seeds)
+    records(seeds)
     return write(seeds, check)
 
 

@@ -2,7 +2,7 @@
 # Time-boxed fuzzing of one target, as CI does it (issue 5: 60 s per target under ASan/UBSan).
 #
 # usage: tests/fuzz/run_fuzz.sh TARGET SECONDS [BUILDDIR]
-#   TARGET    layer | manifest | image   (or fuzz_layer, ...)
+#   TARGET    layer | manifest | image | record | serve   (or fuzz_layer, ...)
 #   SECONDS   wall time to fuzz
 #   BUILDDIR  a build configured with -Dfuzz=true (default: build-fuzz, set up and built when
 #             missing with CC=clang -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false)
@@ -24,7 +24,7 @@ fi
 target=${1#fuzz_}
 secs=$2
 build=${3:-$root/build-fuzz}
-case $target in layer|manifest|image) ;; *) echo "$0: unknown target '$1'" >&2; exit 2;; esac
+case $target in layer|manifest|image|record|serve) ;; *) echo "$0: unknown target '$1'" >&2; exit 2;; esac
 case $secs in ''|*[!0-9]*) echo "$0: SECONDS must be a whole number" >&2; exit 2;; esac
 
 if [ ! -f "$build/build.ninja" ]; then

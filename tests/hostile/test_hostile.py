@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The hostile suite (issue 5, item 7): broken and crafted images, each built here.
 
-usage: test_hostile.py IMGSTAT [-k SUBSTRING] [--list] [--keep] [-v]
+usage: test_hostile.py IMGSTAT [-k SUBSTRING] [--list] [--keep] [-v] [--record-fuzzer PATH]
 
 Every case writes its input into a fresh temporary directory with this file's own code
 (tar headers written byte by byte, zlib for gzip, raw zstd frames, json, zipfile; no fixture
@@ -21,17 +21,21 @@ ASAN_TIME_FACTOR, memory bounds by ASAN_MEM_FACTOR plus ASAN_MEM_EXTRA (redzones
 memory and the quarantine are ASan's, not imgstat's).
 
 Peak memory is wait4()'s ru_maxrss, which also counts the child before its exec, when it is
-still a copy of this script (~20 MiB): readings cannot go below that floor (-v prints it),
-which is far under every bound, so a reading over a bound is imgstat's own.
+still a copy of the process that forked it.  So commands are run by a runner: a second
+interpreter started first (`--runner`), which builds nothing and stays at its first size
+(~20 MiB), however big this script grows building inputs.  Readings cannot go below that
+floor (-v prints it), which is under every bound, so a reading over a bound is imgstat's own.
 
 Cases the current binary fails stay in the suite: KNOWN_FAILING names them with the reason,
 and they are reported as failures ("FAIL (known)") until fixed.  Prints one line per
 failure, then "N passed, N failed"; exit 1 if any failed.  Python 3 standard library only.
 """
 import base64
+import bz2
 import hashlib
 import itertools
 import json
+import lzma
 import os
 import shutil
 import signal
@@ -39,9 +43,13 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402  (the counted checks every test script shares)
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -57,6 +65,9 @@ BOMB_MEM_BOUND = 64 * MiB  # a bomb streams through: constant memory
 # The bounds give a slower CI machine 2-6x headroom.
 BOMB_SECONDS_PER_GIB = {"ISA-L": 2.5, "zlib": 15.0}
 ZSTD_SECONDS_PER_GIB = 2.5
+# liblzma and libbz2 inflate zeros at about 0.35 and 0.25 GiB per CPU second here (xz -dc,
+# bzip2 -dc of 1 GiB of zeros: 2.8 s and 4.0 s of CPU): the bounds leave 2-4x headroom.
+OTHER_SECONDS_PER_GIB = {"xz": 10.0, "bzip2": 15.0}
 ASAN_TIME_FACTOR = 3.0
 # ASan's own resident memory grows with the allocations (redzones, the quarantine of up to
 # 256 MiB, shadow): measured +5 MiB on the small inputs and x4.9 on the million-entry layer.
@@ -296,14 +307,20 @@ CASES = []
 
 
 def case(name, hint=(), exit=1, args=(), time_bound=TIME_BOUND, mem_bound=MEM_BOUND,
-         stdin=False, stdout=None, warning=False):
+         stdin=False, stdout=None, warning=False, tool=None, pipe=False, asan_extra=0):
     """Register a builder(tmpdir) -> input path.  hint: words, one of which the message
-    should hold.  stdin: the built file is fed on standard input and the input is "-".
-    stdout: the exact report expected (exit 0).  warning: exit 0 with one warning line."""
+    should hold.  stdin: the built file is fed on standard input and the input is "-";
+    pipe: the same through a pipe (read in one pass), not as the file itself.
+    stdout: the exact report expected (exit 0).  warning: exit 0 with one warning line.
+    tool="record": the input (a directory of files) goes to the fuzz_record target given
+    with --record-fuzzer instead of imgstat; it must exit 0 (no crash, leak or broken
+    oracle), skipped when no target is given.  asan_extra: memory ASan may add beyond
+    ASAN_MEM_EXTRA for this case (a full quarantine, where imgstat frees a lot)."""
     def deco(fn):
         CASES.append(dict(name=name, build=fn, hint=hint, exit=exit, args=list(args),
                           time_bound=time_bound, mem_bound=mem_bound, stdin=stdin,
-                          stdout=stdout, warning=warning))
+                          stdout=stdout, warning=warning, tool=tool, pipe=pipe,
+                          asan_extra=asan_extra))
         return fn
     return deco
 
@@ -774,7 +791,8 @@ BOMB_REPORT = '{"total_files_num": 1, "total_files_size": %d}' % BOMB_SIZE
 def bomb_time(gib, codec):
     """The time bound for decompressing gib GiB: a fixed 10 s plus a rate per GiB (the
     gzip rate is the decoder's, from `imgstat --version`; set in main())."""
-    rate = ZSTD_SECONDS_PER_GIB if codec == "zstd" else BOMB_SECONDS_PER_GIB[GZIP_DECODER[0]]
+    rate = (ZSTD_SECONDS_PER_GIB if codec == "zstd" else OTHER_SECONDS_PER_GIB[codec]
+            if codec in OTHER_SECONDS_PER_GIB else BOMB_SECONDS_PER_GIB[GZIP_DECODER[0]])
     return 10.0 + rate * gib
 
 
@@ -832,6 +850,84 @@ def _(d):
       args=["--max-layer-bytes", "1GiB"], time_bound=("zstd", 1.0), mem_bound=BOMB_MEM_BOUND)
 def _(d):
     return bomb_image(d, zstd_bomb(BOMB_SIZE), "tar.zst")
+
+
+def stream_bomb(new, size, chunk=64 * MiB):
+    """A layer whose tar holds one file of `size` zero bytes, as concatenated streams (xz and
+    bzip2 decoders read one after another, D6): the header, `size // chunk` copies of one
+    compressed chunk of zeros, and the rest with the end of the tar.  Zeros are fed 1 MiB at
+    a time: this script's memory is the floor of every reading after it."""
+    mib = bytes(MiB)  # one buffer, fed again and again: no allocation per MiB
+
+    def stream(data, zeros=0):
+        c = new()
+        out = [c.compress(data)]
+        for _ in range(zeros // MiB):
+            out.append(c.compress(mib))
+        return b"".join(out) + c.compress(mib[:zeros % MiB]) + c.flush()
+    n, rest = divmod(size, chunk)
+    return (stream(tar_header("bomb", size)) + stream(b"", chunk) * n +
+            stream(b"\0" * rest + pad(size) + b"\0" * 1024))
+
+
+def xz_bomb(size):
+    return stream_bomb(lambda: lzma.LZMACompressor(format=lzma.FORMAT_XZ, preset=0), size)
+
+
+def bzip2_bomb(size):
+    return stream_bomb(lambda: bz2.BZ2Compressor(9), size)
+
+
+@case("xz-bomb-max-layer-bytes-1GiB", hint=("max-layer-bytes", "limit", "more than"),
+      args=["--max-layer-bytes", "1GiB"], time_bound=("xz", 1.0), mem_bound=BOMB_MEM_BOUND)
+def _(d):
+    return bomb_image(d, xz_bomb(BOMB_SIZE), "tar.xz")
+
+
+@case("bzip2-bomb-max-layer-bytes-1GiB", hint=("max-layer-bytes", "limit", "more than"),
+      args=["--max-layer-bytes", "1GiB"], time_bound=("bzip2", 1.0), mem_bound=BOMB_MEM_BOUND)
+def _(d):
+    return bomb_image(d, bzip2_bomb(BOMB_SIZE), "tar.bz2")
+
+
+@case("xz-bomb-after-the-tar-max-layer-bytes", hint=("max-layer-bytes", "limit", "more than"),
+      args=["--max-layer-bytes", "256MiB"], time_bound=("xz", 0.25), mem_bound=BOMB_MEM_BOUND)
+def _(d):
+    # a small tar, then a 4 GiB stream after its end marker: decoded to its end (D5), so the
+    # limit stops it too (preset 0 everywhere here: preset 6 makes this script 94 MiB larger,
+    # and its memory is the floor of every reading after it)
+    return bomb_image(d, lzma.compress(tar(BASE_FILES), format=lzma.FORMAT_XZ, preset=0) +
+                      xz_bomb(BOMB_SIZE), "tar.xz")
+
+
+# -- zstd windows and what pipes carry
+
+@case("zstd-window-1GiB", hint=("needs a 1 GiB window",))
+def _(d):
+    l = layer(codec="zstd")
+    l.blob = zstd_raw(l.tar, window_log=30)  # zstd --long=30 asks for this: 2x the limit
+    return write(os.path.join(d, "img.tar"), docker_tar([l]))
+
+
+@case("xz-not-a-tar-stdin", hint=("xz data",), stdin=True)
+def _(d):
+    return write(os.path.join(d, "notes.xz"), lzma.compress(b"plain text, xz-compressed\n" * 50, preset=0))
+
+
+@case("bzip2-not-a-tar-stdin", hint=("bzip2 data",), stdin=True)
+def _(d):
+    return write(os.path.join(d, "notes.bz2"), bz2.compress(b"plain text, bzip2-compressed\n" * 50))
+
+
+@case("lz4-stdin", hint=("lz4",), stdin=True)
+def _(d):
+    # an lz4 frame header (magic, FLG, BD, HC) and a block: imgstat does not read lz4 (D6)
+    return write(os.path.join(d, "image.tar.lz4"), b"\x04\x22\x4d\x18\x64\x40\xa7" + b"\0" * 64)
+
+
+@case("empty-stdin", hint=("empty",), stdin=True)
+def _(d):
+    return write(os.path.join(d, "empty"), b"")
 
 
 # -- many entries (optional in the issue): a million empty files in one gzip layer
@@ -964,6 +1060,163 @@ def _(d):
       args=("--max-size", "1"))
 def _(d):
     return four_huge(d)
+# -- one-pass streams (docs/rules.md S3-S7)
+
+STREAM_LAYERS = 270       # of ~1 MB each: 270 MB, more than the 256 MiB once kept whole
+STREAM_FILE = 1000000     # bytes of random data in each layer's one file
+
+
+def gzip_member(b):
+    co = zlib.compressobj(1, zlib.DEFLATED, 31)
+    return co.compress(b) + co.flush()
+
+
+@case("stream-270-gzip-layers-of-1MB", exit=0, pipe=True, time_bound=60.0,
+      stdout='{"total_files_num": %d, "total_files_size": %d}'
+             % (STREAM_LAYERS, STREAM_LAYERS * STREAM_FILE))
+def _(d):
+    """S3: 270 gzip layers of 1,000,448 bytes (a 1 MB incompressible file each) through a
+    pipe, the JSON last; each was once kept whole (<= 1 MiB) and the 256 MiB of them failed.
+    Each layer is three gzip members (header, the shared data, padding and end marker), so
+    the 1 MB is deflated once."""
+    data = gzip_member(os.urandom(STREAM_FILE))
+    tail = gzip_member(pad(STREAM_FILE) + b"\0" * 1024)
+    names, diff_ids = [], []
+    with open(os.path.join(d, "img.tar"), "wb") as f:
+        for i in range(STREAM_LAYERS):
+            hdr = tar_header("data/f%03d" % i, STREAM_FILE)
+            blob = gzip_member(hdr) + data + tail
+            names.append("l%03d/layer.tar.gz" % i)
+            diff_ids.append("sha256:" + "%064x" % i)  # not checked without --verify
+            f.write(tar_header(names[-1], len(blob)) + blob + pad(len(blob)))
+        man = [{"Config": "config.json", "RepoTags": ["hostile:1"], "Layers": names}]
+        f.write(tar([("manifest.json", json.dumps(man).encode()),
+                     ("config.json", config_json([], diff_ids))]))
+    return os.path.join(d, "img.tar")
+
+
+@case("stream-kept-limit", hint=("--max-kept-bytes",), pipe=True,
+      args=["--max-kept-bytes", "1MiB"])
+def _(d):
+    """S4: 20 JSON-looking members of 100 KB before the manifest, 2 MB of JSON kept in all,
+    against --max-kept-bytes 1MiB: an error naming the flag."""
+    l = layer()
+    extra = [("notes/%02d.json" % i, b'{"pad": "' + b"x" * 100000 + b'"}') for i in range(20)]
+    return write(os.path.join(d, "img.tar"), tar(extra + docker_members([l])))
+
+
+LONG_ENTRIES = 100000
+LONG_DIR = 3800           # bytes of the directory every entry is in
+# The same image from a file holds ~18 MiB at its peak (the merged tree; names interned once).
+# Through a pipe the entries are recorded first: once 384 MiB (every full name kept), now a few
+# bytes per entry with the directory interned once (S5).  The reading cannot go below this
+# script's own size when it forks (see the module comment), so the input is written to disk as
+# it is made.  Not a timed test: libarchive converts every 3.8 KB name to a wide string
+# (mbrtowc), ~10 s on an idle machine here.
+LONG_MEM_BOUND = 48 * MiB
+
+
+def pax_path(name):
+    body = b" path=" + name + b"\n"
+    n = len(body) + 1
+    while len(str(n)) + len(body) != n:
+        n = len(str(n)) + len(body)
+    return str(n).encode() + body
+
+
+@case("stream-100k-long-paths", exit=0, pipe=True, time_bound=240.0, mem_bound=LONG_MEM_BOUND,
+      stdout='{"total_files_num": %d, "total_files_size": 0}' % LONG_ENTRIES,
+      asan_extra=256 * MiB)  # libarchive's 380 MB of freed names fill ASan's 256 MiB quarantine
+def _(d):
+    """S5: 100,000 empty files in one directory of 3,800 bytes (95 segments), pax path
+    records, in a gzip layer read through a pipe."""
+    segs = [(b"s" * 39 + bytes([97 + i % 26])) for i in range(LONG_DIR // 40)]
+    top = b"/".join(segs)
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    blob_path = os.path.join(d, "layer.tar.gz")
+    with open(blob_path, "wb") as f:
+        buf = bytearray()
+        for i in range(LONG_ENTRIES):
+            rec = pax_path(top + b"/f%06d" % i)
+            buf += tar_header("PaxHeaders/f", len(rec), b"x") + rec + pad(len(rec))
+            buf += tar_header("f%06d" % i, 0)
+            if len(buf) >= MiB:
+                f.write(co.compress(bytes(buf)))
+                buf = bytearray()
+        f.write(co.compress(bytes(buf) + b"\0" * 1024) + co.flush())
+    size = os.path.getsize(blob_path)
+    man = [{"Config": "config.json", "RepoTags": ["hostile:1"], "Layers": ["long/layer.tar.gz"]}]
+    with open(os.path.join(d, "long.tar"), "wb") as out, open(blob_path, "rb") as blob:
+        out.write(tar_header("long/layer.tar.gz", size))
+        shutil.copyfileobj(blob, out, MiB)
+        out.write(pad(size) + tar([("manifest.json", json.dumps(man).encode()),
+                                   ("config.json", config_json([], ["sha256:" + "0" * 64]))]))
+    os.remove(blob_path)
+    return os.path.join(d, "long.tar")
+
+
+# -- exported entry records (S7): rec_import through the fuzz_record target
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def record(dirs, entries):
+    """rec_export's format (layers/record_io.c) with a zero checksum: fuzz_record seals it.
+    dirs: (parent, name); entries: (flags, dir, name, link or None, size)."""
+    out = bytearray(b"IMGR\x01") + varint(len(dirs))
+    for parent, name in dirs:
+        out += varint(parent) + varint(len(name)) + name
+    out += varint(len(entries))
+    for flags, dr, name, link, size in entries:
+        out += bytes([flags]) + varint(dr) + varint(len(name)) + name
+        if link is not None:
+            out += varint(len(link)) + link
+        if size:
+            out += varint(size)
+    return bytes(out + b"\0" * 8)
+
+
+def corrupt_records(d):
+    """A valid record cut at every length and with every byte changed, and crafted ones:
+    counts of 2^64-1, a 100,000-deep directory chain, 10,000 entries alternating between
+    the deepest allowed directory and the top, ids beyond the table, '/' in names."""
+    dirs = [(0, b"usr"), (1, b"lib"), (2, b"x86_64-linux-gnu"), (0, b"etc"), (0, b"")]
+    ents = [(0x21, 3, b"libc.so.6", None, 2000000), (0x13, 3, b"libc.so", b"libc.so.6", 0),
+            (0x02, 0, b"etc", None, 0), (0x21, 4, b"passwd", None, 12),
+            (0x14, 4, b"group", b"etc/passwd", 0), (0x01, 5, b"abs", None, 0),
+            (0x08, 1, b"sock", None, 0), (0x21, 0, b"a//b/../c", None, (1 << 64) - 1)]
+    good = record(dirs, ents)
+    out = {"good": good}
+    for n in range(len(good)):
+        out["cut%03d" % n] = good[:n] + b"\0" * 8
+    for i in range(5, len(good) - 8):
+        for v in (0x00, 0x7F, 0x80, 0xFF):
+            out["byte%03d-%02x" % (i, v)] = good[:i] + bytes([v]) + good[i + 1:]
+    huge = varint((1 << 64) - 1)
+    out["huge-dir-count"] = b"IMGR\x01" + huge + b"\0" * 16
+    out["huge-entry-count"] = b"IMGR\x01\x00" + huge + b"\0" * 16
+    chain = [(i, b"a") for i in range(100000)]
+    out["chain-100000"] = record(chain, [(0x01, 100000, b"f", None, 0)])
+    deep = [(i, b"d") for i in range(2047)]           # 2047 * 2 - 1 = 4093 bytes
+    alt = [(0x01, 2047 if i % 2 else 0, b"f", None, 0) for i in range(10000)]
+    out["deep-alternating"] = record(deep, alt)
+    out["dir-beyond"] = record(dirs, [(0x01, 6, b"f", None, 0)])
+    out["slash-in-dir"] = record([(0, b"a/b")], [(0x01, 1, b"f", None, 0)])
+    out["slash-in-name"] = record(dirs, [(0x01, 1, b"f/g", None, 0)])
+    for name, data in out.items():
+        write(os.path.join(d, "records", name), data)
+    return os.path.join(d, "records")
+
+
+@case("record-import-corrupt-bytes", exit=0, tool="record", time_bound=120.0)
+def _(d):
+    return corrupt_records(d)
 
 
 # ---- running ------------------------------------------------------------------------
@@ -976,14 +1229,32 @@ def is_asan(exe):
         return False
 
 
-def run(exe, args, stdin_path, hard_timeout):
+def feed(p, inp):
+    """Copy inp into p's stdin pipe, as `cat FILE |` would; stop when the reader has gone."""
+    try:
+        for chunk in iter(lambda: inp.read(MiB), b""):
+            p.stdin.write(chunk)
+    except (BrokenPipeError, ValueError, OSError):
+        pass
+    finally:
+        try:
+            p.stdin.close()
+        except OSError:
+            pass
+
+
+def run(exe, args, stdin_path, hard_timeout, pipe=False):
     """Run exe; returns (status, stdout, stderr, seconds, peak RSS bytes).  status is the
-    exit code, -SIGNAL when killed, or None on a hard timeout."""
+    exit code, -SIGNAL when killed, or None on a hard timeout.  pipe: stdin_path's bytes
+    come through a pipe (a stream: no seeking), else stdin is the file itself."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             open(stdin_path or os.devnull, "rb") as inp:
         env = dict(os.environ, LC_ALL="C.UTF-8")
         t0 = time.monotonic()
-        p = subprocess.Popen([exe] + args, stdin=inp, stdout=out, stderr=err, env=env)
+        p = subprocess.Popen([exe] + args, stdin=subprocess.PIPE if pipe else inp, stdout=out,
+                             stderr=err, env=env)
+        if pipe:
+            threading.Thread(target=feed, args=(p, inp), daemon=True).start()
         timed_out = False
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
@@ -1043,7 +1314,51 @@ def check(c, path, code, out, err, secs, rss, tb, mb):
     return bad
 
 
+def runner_main():
+    """--runner: run commands for the suite, one JSON request per line on stdin, one JSON
+    result per line on stdout (see the module comment on the floor of the readings)."""
+    for line in sys.stdin:
+        q = json.loads(line)
+        res = run(q["exe"], q["args"], q["stdin"], q["timeout"], q["pipe"])
+        sys.stdout.write(json.dumps(res) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+class Runner:
+    """run() in the runner process."""
+
+    def __init__(self):
+        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--runner"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self, exe, args, stdin_path, hard_timeout, pipe=False):
+        q = dict(exe=exe, args=args, stdin=stdin_path, timeout=hard_timeout, pipe=pipe)
+        self.p.stdin.write(json.dumps(q) + "\n")
+        self.p.stdin.flush()
+        return tuple(json.loads(self.p.stdout.readline()))
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+def check_tool(code, out, secs, rss, tb, mb):
+    """What is wrong with a run of a fuzz target over a directory of inputs."""
+    if code is None:
+        return ["hung: killed after %.0f s" % secs]
+    bad = [] if code == 0 else ["exit %s: %s" % (code, " / ".join(
+        l for l in out.splitlines() if "FAIL" in l or "ERROR" in l)[:400])]
+    if secs > tb:
+        bad.append("took %.1f s, bound %.0f s" % (secs, tb))
+    if rss > mb:
+        bad.append("peak memory %.0f MiB, bound %.0f MiB" % (rss / MiB, mb / MiB))
+    return bad
+
+
 def main(argv):
+    if argv[:1] == ["--runner"]:
+        return runner_main()
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("imgstat", nargs="?")
@@ -1051,6 +1366,8 @@ def main(argv):
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--keep", action="store_true", help="keep the inputs (prints the directory)")
     ap.add_argument("-v", "--verbose", action="store_true", help="a line per case, with time and memory")
+    ap.add_argument("--record-fuzzer", help="the fuzz_record target (replay or libFuzzer binary) "
+                                            "for the record-* cases")
     a = ap.parse_args(argv)
     if a.list:
         for c in CASES:
@@ -1059,28 +1376,30 @@ def main(argv):
     if not a.imgstat:
         ap.error("the imgstat binary to test is required")
     exe = os.path.abspath(a.imgstat)
+    runner = Runner()  # first, while this script is small
     asan = is_asan(exe)
     tf, mf, mx = (ASAN_TIME_FACTOR, ASAN_MEM_FACTOR, ASAN_MEM_EXTRA) if asan else (1.0, 1.0, 0)
     if asan:
         print("note: AddressSanitizer build: time bounds x%g, memory bounds x%g + %d MiB"
               % (tf, mf, mx // MiB))
-    code, out, _, _, floor = run(exe, ["--version"], None, 60)
+    code, out, _, _, floor = runner.run(exe, ["--version"], None, 60)
     if code != 0:
-        print("FAIL %s --version: exit %s" % (exe, code))
-        print("0 passed, 1 failed")
-        return 1
+        testlib.ok("%s --version" % exe, False, "exit %s" % code)
+        testlib.finish()
     if "isa-l" in out.lower():
         GZIP_DECODER[0] = "ISA-L"
-    # wait4()'s ru_maxrss counts the child before its exec too, a copy of this script: the
+    # wait4()'s ru_maxrss counts the child before its exec too, a copy of the runner: the
     # readings cannot go below this floor (bounds stay sound while it is under them)
     if a.verbose:
-        print("note: gzip decoder %s; memory readings start at this script's %.0f MiB"
+        print("note: gzip decoder %s; memory readings start at the runner's %.0f MiB"
               % (GZIP_DECODER[0], floor / MiB))
     top = tempfile.mkdtemp(prefix="imgstat-hostile-")
-    passed = failed = 0
     try:
         for i, c in enumerate(CASES):
             if a.only and a.only not in c["name"]:
+                continue
+            if c["tool"] and not a.record_fuzzer:
+                print("skip %s: no --record-fuzzer given" % c["name"])
                 continue
             # a neutral folder name: the case's name must not leak into the message check
             d = os.path.join(top, "input%03d" % i)
@@ -1088,41 +1407,43 @@ def main(argv):
             try:
                 path = c["build"](d)
             except Exception as ex:  # a broken builder is this suite's bug: say so, count it
-                print("FAIL %s: could not build the input: %r" % (c["name"], ex))
-                failed += 1
+                testlib.ok(c["name"], False, "could not build the input: %r" % ex)
                 continue
-            name = "-" if c["stdin"] else path
+            name = "-" if c["stdin"] or c["pipe"] else path
             tb = c["time_bound"]
             if isinstance(tb, tuple):
                 tb = bomb_time(tb[1], tb[0])
-            tb, mb = tb * tf, c["mem_bound"] * mf + mx
-            code, out, err, secs, rss = run(exe, c["args"] + [name],
-                                            path if c["stdin"] else None,
-                                            max(HARD_TIMEOUT, tb * 2))
-            bad = check(c, name, code, out, err, secs, rss, tb, mb)
+            tb, mb = tb * tf, c["mem_bound"] * mf + mx + (c["asan_extra"] if asan else 0)
+            if c["tool"]:
+                # -runs=0: a libFuzzer binary runs each input once; replay.c notes and skips it
+                code, out, err, secs, rss = runner.run(os.path.abspath(a.record_fuzzer),
+                                                       ["-runs=0", path], None,
+                                                       max(HARD_TIMEOUT, tb * 2))
+                bad = check_tool(code, out + err, secs, rss, tb, mb)
+            else:
+                code, out, err, secs, rss = runner.run(exe, c["args"] + [name],
+                                                       path if name == "-" else None,
+                                                       max(HARD_TIMEOUT, tb * 2), c["pipe"])
+                bad = check(c, name, code, out, err, secs, rss, tb, mb)
             known = c["name"] in KNOWN_FAILING
             if a.verbose or "bomb" in c["name"]:
                 print("%s %s: exit %s, %.2f s (bound %.0f), %.0f MiB (bound %.0f)%s"
                       % ("ok  " if not bad else "FAIL", c["name"], code, secs, tb, rss / MiB,
                          mb / MiB, "" if not a.verbose else ": " + err.strip()[:160]))
-            if bad:
-                failed += 1
-                print("FAIL%s %s: %s" % (" (known)" if known else "", c["name"], "; ".join(bad)))
-                if known:
-                    print("     known: " + KNOWN_FAILING[c["name"]])
-            else:
-                passed += 1
-                if known:
-                    print("note: %s is in KNOWN_FAILING but passes now: remove it" % c["name"])
+            testlib.ok(c["name"] + (" (known)" if known else ""), not bad, "; ".join(bad))
+            if bad and known:
+                print("     known: " + KNOWN_FAILING[c["name"]])
+            elif known:
+                print("note: %s is in KNOWN_FAILING but passes now: remove it" % c["name"])
             if not a.keep:
                 shutil.rmtree(d, ignore_errors=True)
     finally:
+        runner.close()
         if a.keep:
             print("inputs kept in " + top)
         else:
             shutil.rmtree(top, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    testlib.finish()
 
 
 if __name__ == "__main__":

@@ -50,8 +50,15 @@ def what_help_says(exe):
     for cmd in [""] + (m.group(1).split(", ") if m else []):
         text = help_of(exe, cmd)
         out[cmd] = (set(LONG.findall(text)), set(SHORT.findall(text)),
-                    {o: w.split("|") for o, w in WORDS.findall(text)})
+                    {o: w.split("|") for o, w in WORDS.findall(text)}, operands(text))
     return out
+
+
+def operands(text):
+    """The operands the Usage line names, outside [brackets]: ["IMAGE..."], ["info|clear"]."""
+    usage = text.split("\n", 1)[0].split(None, 2)[2:]  # after "Usage: imgstat"
+    words = re.sub(r"\[[^]]*\]", " ", usage[0] if usage else "").split()
+    return [w for w in words if w.upper() == w or "|" in w]
 
 
 class Bash:
@@ -131,7 +138,7 @@ def check_shell(sh, helps, cwd):
     """(name, condition, detail) for every check of one shell."""
     checks = []
     commands = sorted(c for c in helps if c)
-    for cmd, (longs, shorts, words) in sorted(helps.items()):
+    for cmd, (longs, shorts, words, ops) in sorted(helps.items()):
         pre = ["imgstat"] + ([cmd] if cmd else [])
         label = "%s/%s" % (sh.name, cmd or "imgstat")
         if not sh.real:
@@ -155,7 +162,13 @@ def check_shell(sh, helps, cwd):
                            spaced == set(want), sorted(spaced)))
             checks.append(("%s: %s=VALUE offers %s" % (label, opt, "|".join(want)),
                            joined == set(want), sorted(joined)))
-        if cmd:
+        choice = [o for o in ops if "|" in o]
+        if cmd and choice and sh.name == "zsh":  # zsh completes the words of info|clear
+            got = sh.complete(pre + [""], cwd)
+            want = set(choice[0].split("|"))
+            checks.append((label + ": the operand offers " + choice[0], want <= got,
+                           sorted(got)))
+        elif cmd and ops and not choice:
             got = sh.complete(pre + ["im"], cwd)
             checks.append((label + ": an operand completes to files", "img.tar" in got,
                            sorted(got)))

@@ -15,6 +15,6 @@ out=
 while zpty -r z line; do out+=$line; [[ $out == *[$'\r\n']START* ]] && break; done
 zpty -n -w z "$2"$'\t'
 out=
-while zpty -r z line; do out+=$line; [[ $out == *[$'\r\n']DONE* ]] && break; done
+while zpty -r z line; do out+=$line; [[ $out == *DONE* ]] && break; done
 print -r -- "$out" | tr -d '\r' | grep -ao 'HIT:.*:$' | sort -u
 zpty -d z

@@ -32,6 +32,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402  (the counted checks every test script shares)
+
 TIMEOUT = 60
 
 # roff escapes that man pages use in running text; anything else is reported, never guessed.
@@ -252,15 +255,13 @@ def installed_pages(build):
 
 
 class Counter:
-    def __init__(self):
-        self.passed = self.failed = 0
+    """The checks of this script, counted by testlib like every test script's."""
 
     def check(self, cond, msg):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL " + msg)
+        testlib.ok(msg, cond)
+
+    def add_passed(self, n):
+        testlib.passed(n)
 
 
 def check_page(t, exe, root, cmd, page, commands):
@@ -315,7 +316,7 @@ def check_page(t, exe, root, cmd, page, commands):
     for opt in sorted(set(opts_man) - opts_help):
         t.check(False, "%s:%d: option %s is described under OPTIONS but %s does not name it"
                 % (rel, opts_man[opt], opt, label))
-    t.passed += len(opts_help & set(opts_man))
+    t.add_passed(len(opts_help & set(opts_man)))
 
     warn = man_warnings(page)
     t.check(not warn, "%s: man --warnings: %s" % (rel, short(warn or "", 300)))
@@ -351,8 +352,7 @@ def main(argv):
                     "docs/%s is not installed (meson's man pages: %s; reconfigure?)"
                     % (os.path.basename(page), sorted(installed)))
 
-    print("%d passed, %d failed" % (t.passed, t.failed))
-    return 1 if t.failed else 0
+    testlib.finish()
 
 
 if __name__ == "__main__":
