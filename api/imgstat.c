@@ -39,6 +39,7 @@ struct imgstat {
     size_t ndistinct;
     struct imgstat_image_info info;
     struct imgstat_layer_info *layers; /* per layer, after imgstat_scan */
+    struct imgstat_history *history;   /* the chosen image's config history */
     struct tree *tree;                 /* the final view, after imgstat_scan */
     char warning[ERR_MSG_MAX];
     bool has_warning;
@@ -66,14 +67,32 @@ static uint64_t max_entries(const struct imgstat *h)
     return limit(h->opt.max_entries, IMGSTAT_DEFAULT_MAX_ENTRIES);
 }
 
-static void choose(struct imgstat *h, struct image *img)
+/* The config's history with each step that made a layer aligned to it, in order (the
+ * image-spec's rule: the non-empty steps are the layers). */
+static struct imgstat_history *history_of(const struct image *img)
+{
+    struct imgstat_history *v = calloc(img->nhistory ? img->nhistory : 1, sizeof *v);
+    uint64_t layer = 0;
+    for (size_t i = 0; v && i < img->nhistory; i++) {
+        const struct history_step *s = &img->history[i];
+        v[i] = (struct imgstat_history){s->created_by, s->comment, s->empty_layer, 0};
+        if (!s->empty_layer && ++layer <= img->nlayers)
+            v[i].layer = layer;
+    }
+    return v;
+}
+
+static int choose(struct imgstat *h, struct image *img)
 {
     h->chosen = img;
-    h->info = (struct imgstat_image_info){img->format, img->id,    img->manifest_digest,
-                                          img->os,     img->arch,  img->variant,
-                                          img->refs,   img->nrefs, img->nlayers};
+    h->info = (struct imgstat_image_info){
+        img->format,  img->id,   img->manifest_digest, img->os,      img->arch,
+        img->variant, img->refs, img->nrefs,           img->nlayers, img->nhistory};
     tree_free(h->tree);
     h->tree = NULL;
+    free(h->history);
+    h->history = history_of(img);
+    return h->history ? IMGSTAT_OK : err_nomem(&h->err);
 }
 
 int imgstat_check_options(const struct imgstat_options *opt, char *msg, uint64_t cap)
@@ -114,8 +133,7 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
     }
     if (plan_select(&h->plan, h->opt.image, h->opt.platform, &h->chosen, e) != IMGSTAT_OK)
         return e->code;
-    choose(h, h->chosen);
-    return IMGSTAT_OK;
+    return choose(h, h->chosen);
 }
 
 uint64_t imgstat_count(const imgstat *h)
@@ -127,8 +145,7 @@ int imgstat_choose(imgstat *h, uint64_t i)
 {
     if (!h || i >= h->ndistinct)
         return IMGSTAT_EUSAGE;
-    choose(h, h->distinct[i]);
-    return IMGSTAT_OK;
+    return choose(h, h->distinct[i]);
 }
 
 /* Keep the first warning of a scan; a plan-level one is counted in the totals (the tree
@@ -221,7 +238,12 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
     struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx, h->memo};
     int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
     memo_flush(h->memo);
+    if (rc == IMGSTAT_OK)
+        rc = tree_end(t, &h->err);
     if (rc == IMGSTAT_OK) {
+        for (uint64_t i = 0; i < img->nhistory; i++)
+            if (h->history[i].layer)
+                h->layers[h->history[i].layer - 1].created_by = h->history[i].created_by;
         tree_totals(t, totals);
         if (totals->bytes > IMGSTAT_MAX_FIGURE) /* C4: never a wrapped total */
             return err_set(&h->err, IMGSTAT_ELIMIT,
@@ -251,6 +273,25 @@ int imgstat_files(imgstat *h, imgstat_file_fn fn, void *ctx)
     return tree_files(h->tree, fn, ctx);
 }
 
+const struct imgstat_history *imgstat_history(const imgstat *h, uint64_t i)
+{
+    return h && h->chosen && h->history && i < h->chosen->nhistory ? &h->history[i] : NULL;
+}
+
+int imgstat_walk(imgstat *h, imgstat_node_fn fn, void *ctx)
+{
+    if (!h || !h->tree)
+        return IMGSTAT_EUSAGE;
+    return tree_walk(h->tree, fn, ctx);
+}
+
+int imgstat_wasted_files(imgstat *h, imgstat_waste_fn fn, void *ctx)
+{
+    if (!h || !h->tree)
+        return IMGSTAT_EUSAGE;
+    return tree_wasted(h->tree, fn, ctx);
+}
+
 const char *imgstat_errmsg(const imgstat *h)
 {
     return h ? h->err.msg : "out of memory";
@@ -269,6 +310,7 @@ void imgstat_close(imgstat *h)
     src_close(h->src);
     tree_free(h->tree);
     free(h->layers);
+    free(h->history);
     free(h->distinct);
     plan_free(&h->plan);
     arena_free(&h->arena);

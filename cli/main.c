@@ -6,12 +6,17 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <string.h>
+
 #include "imgstat.h"
 #include "batch.h"
 #include "commands.h"
+#include "du.h"
 #include "options.h"
 #include "output.h"
 #include "progress.h"
+#include "report.h"
 #include "server.h"
 
 /* imgstat serve: the table's values into the server's configuration. */
@@ -24,6 +29,50 @@ static int serve(const struct cli *c)
     for (size_t i = 0; i < c->projects.n && i < SERVE_MAX_LIST; i++)
         sc.projects[sc.nprojects++] = c->projects.v[i];
     return serve_run(&sc);
+}
+
+/* `imgstat report`: the page, to -o FILE or standard output.  EXIT_OK, or EXIT_ERROR with
+ * the reason on stderr. */
+static int write_page(const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+{
+    FILE *f = c->output ? fopen(c->output, "w") : stdout;
+    const char *name = c->output ? c->output : "standard output";
+    struct report_opts o = {strcmp(c->input, "-") ? c->input : NULL, 0};
+    int rc = f ? report_write(f, h, t, &o) : IMGSTAT_ESYS;
+    int saved = errno;
+    if (f && c->output && fclose(f) != 0 && rc == IMGSTAT_OK) {
+        rc = IMGSTAT_ESYS;
+        saved = errno;
+    }
+    if (rc == IMGSTAT_OK)
+        return EXIT_OK;
+    if (rc == IMGSTAT_ESYS)
+        fprintf(stderr, "imgstat: %s: cannot write the page: %s\n", name, strerror(saved));
+    else
+        fprintf(stderr, "imgstat: %s: cannot write the page: out of memory\n", c->input);
+    return EXIT_ERROR;
+}
+
+/* The command's output for a scanned image: the exit status. */
+static int write_output(const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+{
+    char why[4200] = "";
+    int rc;
+    switch (c->cmd) {
+    case CMD_REPORT: return write_page(c, h, t);
+    case CMD_FILES: rc = report_files(c, h); break;
+    case CMD_DU: rc = du_run(stdout, c, h, why, sizeof why); break;
+    default: rc = report_stats(stdout, c, h, t, NULL); break;
+    }
+    if (rc != IMGSTAT_OK && why[0]) {
+        fprintf(stderr, "imgstat: %s: %s\n", c->input, why);
+        return EXIT_ERROR;
+    }
+    if (rc != IMGSTAT_OK || fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "imgstat: %s: cannot write the report\n", c->input);
+        return EXIT_ERROR;
+    }
+    return c->cmd == CMD_STATS ? gates(c, c->input, t) : EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -73,7 +122,7 @@ int main(int argc, char **argv)
     }
     cache_warn(imgstat_cache_warning(h));
     char why[256];
-    if (c.cmd != CMD_FILES && figures_check(&c, h, &t, why, sizeof why)) {
+    if ((c.cmd == CMD_STATS || c.cmd == CMD_REPORT) && figures_check(&c, h, &t, why, sizeof why)) {
         fprintf(stderr, "imgstat: %s: %s\n", c.input, why); /* never a wrapped figure (C4) */
         imgstat_close(h);
         return EXIT_ERROR;
@@ -81,11 +130,7 @@ int main(int argc, char **argv)
     if (imgstat_warning(h))
         fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
                 imgstat_warning(h), t.warnings);
-    lrc = c.cmd == CMD_FILES ? report_files(&c, h) : report_stats(stdout, &c, h, &t, NULL);
+    rc = write_output(&c, h, &t);
     imgstat_close(h);
-    if (lrc != IMGSTAT_OK || fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "imgstat: %s: cannot write the report\n", c.input);
-        return EXIT_ERROR;
-    }
-    return c.cmd == CMD_FILES ? EXIT_OK : gates(&c, c.input, &t);
+    return rc;
 }

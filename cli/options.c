@@ -13,6 +13,8 @@
 #define CLI_MAX_SCANS 64
 /* --top: the largest files kept in memory for --detail. */
 #define CLI_MAX_TOP 100000
+/* du --depth: no directory is deeper than the tree's TREE_MAX_DEPTH (4096). */
+#define CLI_MAX_DEPTH 4096
 
 const struct cli_command cli_commands[CMD_COUNT] = {
     [CMD_STATS] = {"", "[OPTIONS] IMAGE...",
@@ -24,6 +26,14 @@ const struct cli_command cli_commands[CMD_COUNT] = {
                    "List the regular files of an image's final filesystem, in the JSON of\n"
                    "HSS's image file list API.",
                    "  imgstat files --file-name .so --limit 0 --format csv ./oci-layout\n"},
+    [CMD_DU] = {"du", "[OPTIONS] IMAGE [PATH]",
+                "Print the sizes of the directories of an image's final filesystem, largest\n"
+                "first, as du does on the unpacked image (each inode counted once).",
+                "  imgstat du --depth 2 --top 10 app.tar /usr\n"},
+    [CMD_REPORT] = {"report", "[OPTIONS] IMAGE",
+                    "Write one self-contained HTML page showing where an image's bytes are: its\n"
+                    "layers, a treemap of its files, the largest and the wasted files.",
+                    "  imgstat report -o app.html app.tar\n"},
     [CMD_SERVE] = {"serve", "[OPTIONS]",
                    "Answer HSS's image APIs over HTTP (files-statistics, files,\n"
                    "local-repositories) from a catalog of the saved images in --images folders.",
@@ -41,8 +51,9 @@ const struct cli_command cli_commands[CMD_COUNT] = {
 };
 
 #define F(member) offsetof(struct cli, member)
-#define SCAN (ON(CMD_STATS) | ON(CMD_FILES))
-#define READ (SCAN | ON(CMD_ADD)) /* the commands that scan layers */
+#define SCAN (ON(CMD_STATS) | ON(CMD_FILES) | ON(CMD_DU) | ON(CMD_REPORT))
+#define READ (SCAN | ON(CMD_ADD))                          /* the commands that scan layers */
+#define LISTS (ON(CMD_STATS) | ON(CMD_FILES) | ON(CMD_DU)) /* the commands with --format */
 #define ALL ((1u << CMD_COUNT) - 1)
 
 const struct cli_option cli_options[] = {
@@ -62,8 +73,16 @@ const struct cli_option cli_options[] = {
      "add identity, node counts, layers, wasted bytes and the largest files"},
     {"top", 0, "N", K_UINT, F(top), 0, CLI_MAX_TOP, ON(CMD_STATS), "Report",
      "with --detail: the N largest files (default 10)"},
-    {"format", 0, "FORMAT", K_ENUM, F(format_name), 0, 0, SCAN, "Report",
-     "json or text; files also csv and jsonl"},
+    {"depth", 0, "N", K_UINT, F(depth), 0, CLI_MAX_DEPTH, ON(CMD_DU), "Report",
+     "directories at most N levels below PATH (default 1)"},
+    {"top", 0, "N", K_UINT, F(du_top), 1, UINT64_MAX, ON(CMD_DU), "Report",
+     "only the N largest (default: all)"},
+    {"all", 0, NULL, K_FLAG, F(du_all), 0, 0, ON(CMD_DU), "Report",
+     "files too, not only directories (as du -a)"},
+    {"output", 'o', "FILE", K_STR, F(output), 0, 0, ON(CMD_REPORT), "Report",
+     "write the page to FILE (default: standard output)"},
+    {"format", 0, "FORMAT", K_ENUM, F(format_name), 0, 0, LISTS, "Report",
+     "json or text; files and du also csv, files jsonl"},
     {"file-name", 0, "TEXT", K_STR, F(file_name), 0, 0, ON(CMD_FILES), "Report",
      "only files whose name contains TEXT"},
     {"limit", 0, "N", K_UINT, F(limit), 0, UINT64_MAX, ON(CMD_FILES), "Report",
@@ -128,9 +147,9 @@ static const struct {
     enum out_format fmt;
     unsigned cmds;
 } formats[] = {
-    {"json", FMT_JSON, SCAN},
-    {"text", FMT_TEXT, SCAN},
-    {"csv", FMT_CSV, ON(CMD_FILES)},
+    {"json", FMT_JSON, LISTS},
+    {"text", FMT_TEXT, LISTS},
+    {"csv", FMT_CSV, ON(CMD_FILES) | ON(CMD_DU)},
     {"jsonl", FMT_JSONL, ON(CMD_FILES)},
 };
 
@@ -231,12 +250,15 @@ void cli_help(FILE *f, enum cli_cmd cmd)
         fputs("\nExit status: 0 stopped by SIGTERM or SIGINT, 1 cannot start, 2 usage error.\n"
               "SIGHUP reopens the catalog.  Endpoints, errors and auth: imgstat-serve(1).\n",
               f);
+    else if (cmd == CMD_STATS)
+        fputs("\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
+              "scanned, 2 usage error, 3 a gate failed.  Every option is in imgstat(1).\n",
+              f);
     else
         fprintf(f,
-                "\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read "
-                "or\nscanned, 2 usage error, 3 a gate failed.  Every option is in "
-                "imgstat%s%s(1).\n",
-                *c->name ? "-" : "", c->name);
+                "\nSIZE takes K/M/G or KiB/MiB/GiB.  Exit status: 0 success, 1 image not read or\n"
+                "scanned, 2 usage error.  Every option is in imgstat-%s(1).\n",
+                c->name);
 }
 
 /* ---- parsing --------------------------------------------------------------------------- */
@@ -452,6 +474,10 @@ static int check_combinations(struct cli *c)
     if (c->image && c->image_id)
         return usage("--image and --image-id name the image twice: give one");
     c->lib.image = c->image ? c->image : c->image_id;
+    if (c->cmd == CMD_REPORT) /* the page shows all that --detail prints */
+        c->detail = true;
+    if (c->detail) /* wasted_files: where the wasted bytes were written (C6) */
+        c->lib.flags |= IMGSTAT_WASTE;
     c->lib.platform = c->platform;
     c->lib.jobs = (unsigned)c->jobs;
     c->lib.max_entries = no_limit_if_zero(c, "max-entries", c->max_entries);
@@ -507,6 +533,17 @@ static int take_inputs(int argc, char **argv, struct cli *c)
         return usage("standard input ('-') can be read only once");
     if (c->cmd == CMD_FILES && (c->ninputs > 1 || c->all))
         return usage("'imgstat files' lists one image; got %d IMAGEs", c->ninputs);
+    if (c->cmd == CMD_REPORT && c->ninputs > 1)
+        return usage("'imgstat report' shows one image; got %d IMAGEs", c->ninputs);
+    if (c->cmd == CMD_DU && c->ninputs > 2)
+        return usage("'imgstat du' takes one IMAGE and at most one PATH; got %d operands",
+                     c->ninputs);
+    if (c->cmd == CMD_DU && c->ninputs == 2) {
+        c->path = c->inputs[1];
+        c->ninputs = 1;
+        if (strlen(c->path) > CLI_MAX_PATH)
+            return usage("PATH is longer than %d bytes (PATH_MAX)", CLI_MAX_PATH);
+    }
     if (c->cmd == CMD_ADD && stdin_count)
         return usage("'imgstat add' records files and directories, not standard input");
     return EXIT_OK;
@@ -586,6 +623,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
     memset(c, 0, sizeof *c);
     c->top = 10;
     c->limit = 10;
+    c->depth = 1;
     for (int k = 1; k < CMD_COUNT && argc > 1; k++) {
         if (strcmp(argv[1], cli_commands[k].name) == 0) {
             c->cmd = (enum cli_cmd)k;

@@ -25,8 +25,11 @@ enum exit_code {
     EXIT_GATE = 3,  /* a --max-* or --min-* limit was exceeded (the report is still printed) */
 };
 
+/* du PATH: no member name is longer (PATH_MAX_BYTES, Linux PATH_MAX). */
+#define CLI_MAX_PATH 4096
+
 /* The commands: `imgstat [COMMAND] ...`; CMD_STATS when none is named. */
-enum cli_cmd { CMD_STATS, CMD_FILES, CMD_CACHE, CMD_ADD, CMD_SERVE, CMD_COUNT };
+enum cli_cmd { CMD_STATS, CMD_FILES, CMD_DU, CMD_REPORT, CMD_CACHE, CMD_ADD, CMD_SERVE, CMD_COUNT };
 #define ON(cmd) (1u << (cmd))
 
 struct cli_command {
@@ -84,11 +87,14 @@ struct cli {
     bool given[CLI_MAX_OPTIONS]; /* [i]: cli_options[i] was given */
     /* values, filled by the table */
     bool all, detail, help, version, progress_on, progress_off, lenient, verify;
-    const char *image, *image_id, *platform, *file_name, *format_name;
+    const char *image, *image_id, *platform, *file_name, *format_name, *output;
     const char *db;     /* add, serve: the catalog file */
     const char *action; /* cache: "info" or "clear" */
     const char *org, *name, *tag;
     uint64_t jobs, max_layer_bytes, max_entries, max_kept_bytes, top, limit, offset;
+    bool du_all;            /* du --all: files too */
+    uint64_t depth, du_top; /* du --depth, --top */
+    const char *path;       /* du PATH, or NULL */
     uint64_t max_files, max_size, max_wasted, cache_max;
     double min_efficiency;
     /* imgstat serve */

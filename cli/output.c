@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "top.h"
+
 /* The --detail JSON's format version, [major, minor] as ncdu's export carries one: the major
  * changes when a key is removed, renamed or changes meaning, the minor when keys are added.
  * Consumers check the major and ignore keys they do not know. */
 #define DETAIL_VERSION_MAJOR 1
-#define DETAIL_VERSION_MINOR 0
+#define DETAIL_VERSION_MINOR 1
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -72,70 +74,6 @@ double efficiency(const struct imgstat_totals *t)
     return t->layer_bytes ? (double)t->bytes / (double)t->layer_bytes : 1.0;
 }
 
-/* ---- the N largest files (a min-heap of N) ---- */
-
-struct big {
-    uint64_t size;
-    char *path;
-};
-
-struct topn {
-    struct big *v;
-    size_t n, cap;
-};
-
-static void sift_down(struct big *v, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && v[l].size < v[m].size)
-            m = l;
-        if (r < n && v[r].size < v[m].size)
-            m = r;
-        if (m == i)
-            return;
-        struct big tmp = v[i];
-        v[i] = v[m];
-        v[m] = tmp;
-        i = m;
-    }
-}
-
-static int top_add(void *ctx, const char *path, uint64_t len, uint64_t size)
-{
-    struct topn *t = ctx;
-    if (t->cap == 0 || (t->n == t->cap && size <= t->v[0].size))
-        return 0;
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return IMGSTAT_ENOMEM;
-    memcpy(copy, path, len);
-    copy[len] = '\0';
-    if (t->n == t->cap) {
-        free(t->v[0].path);
-        t->v[0] = (struct big){size, copy};
-        sift_down(t->v, t->n, 0);
-        return 0;
-    }
-    size_t i = t->n++;
-    t->v[i] = (struct big){size, copy};
-    while (i > 0 && t->v[(i - 1) / 2].size > t->v[i].size) {
-        struct big tmp = t->v[i];
-        t->v[i] = t->v[(i - 1) / 2];
-        t->v[(i - 1) / 2] = tmp;
-        i = (i - 1) / 2;
-    }
-    return 0;
-}
-
-static int big_cmp(const void *a, const void *b)
-{
-    const struct big *x = a, *y = b;
-    if (x->size != y->size)
-        return x->size < y->size ? 1 : -1;
-    return strcmp(x->path, y->path);
-}
-
 /* ---- the stats report ---- */
 
 static void platform_str(const struct imgstat_image_info *im, char *buf, size_t cap)
@@ -161,10 +99,12 @@ static void json_layers(FILE *f, imgstat *h, uint64_t n)
                 ", \"entries\": %" PRIu64 ", \"files_added\": %" PRIu64
                 ", \"bytes_added\": %" PRIu64 ", \"files_replaced\": %" PRIu64
                 ", \"bytes_replaced\": %" PRIu64 ", \"paths_removed\": %" PRIu64
-                ", \"bytes_removed\": %" PRIu64 ", \"cached\": %s}",
+                ", \"bytes_removed\": %" PRIu64 ", \"cached\": %s",
                 l->compressed_bytes, l->uncompressed_bytes, l->entries, l->files_added,
                 l->bytes_added, l->files_replaced, l->bytes_replaced, l->paths_removed,
                 l->bytes_removed, l->cached ? "true" : "false");
+        json_field(f, ", ", "created_by", l->created_by);
+        fputc('}', f);
     }
     fputc(']', f);
 }
@@ -187,6 +127,27 @@ static void json_identity(FILE *f, imgstat *h)
     fputc('}', f);
 }
 
+/* C6: the --top N paths whose copies the final view lost the most bytes of. */
+static int json_wasted(FILE *f, const struct cli *c, imgstat *h)
+{
+    struct topn top;
+    int rc = top_collect(&top, c->top, h, true);
+    fputs(", \"wasted_files\": [", f);
+    for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
+        const struct big *b = &top.v[i];
+        fputs(i ? ", {\"file_path\": " : "{\"file_path\": ", f);
+        json_string(f, b->path, b->len);
+        fprintf(f, ", \"copies\": %" PRIu64 ", \"wasted_bytes\": %" PRIu64 ", \"layers\": [",
+                b->copies, b->size);
+        for (uint64_t k = 0; k < b->nlayers; k++)
+            fprintf(f, "%s%" PRIu32, k ? ", " : "", b->layers[k]);
+        fputs("]}", f);
+    }
+    fputc(']', f);
+    top_free(&top);
+    return rc;
+}
+
 static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
 {
     const struct imgstat_image_info *im = imgstat_image(h);
@@ -198,23 +159,22 @@ static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct im
             t->dirs, t->symlinks, t->hardlinks, t->devices, t->fifos, t->bytes_per_path,
             t->layer_bytes, wasted_bytes(t), efficiency(t));
     json_layers(f, h, im->nlayers);
-    struct topn top = {calloc(c->top ? c->top : 1, sizeof(struct big)), 0, c->top};
-    int rc = top.v ? imgstat_files(h, top_add, &top) : IMGSTAT_ENOMEM;
-    qsort(top.v, top.n, sizeof *top.v, big_cmp);
+    struct topn top;
+    int rc = top_collect(&top, c->top, h, false);
     fputs(", \"largest_files\": [", f);
-    for (size_t i = 0; i < top.n; i++) {
+    for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
         fputs(i ? ", {\"file_path\": " : "{\"file_path\": ", f);
-        json_string(f, top.v[i].path, strlen(top.v[i].path));
+        json_string(f, top.v[i].path, top.v[i].len);
         fprintf(f, ", \"size\": %" PRIu64 "}", top.v[i].size);
-        free(top.v[i].path);
     }
     fputc(']', f);
-    free(top.v);
+    top_free(&top);
+    if (rc == IMGSTAT_OK)
+        rc = json_wasted(f, c, h);
     return rc;
 }
 
-/* Human units for text output only; JSON always carries exact integers. */
-static const char *human(uint64_t v, char *buf, size_t cap)
+const char *human(uint64_t v, char *buf, size_t cap)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     double d = (double)v;
@@ -227,8 +187,7 @@ static const char *human(uint64_t v, char *buf, size_t cap)
     return buf;
 }
 
-/* Names in text output: printable ASCII and UTF-8 as they are, other bytes as \xHH. */
-static void text_bytes(FILE *f, const char *s, size_t len)
+void text_bytes(FILE *f, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
@@ -248,6 +207,33 @@ static void text_bytes(FILE *f, const char *s, size_t len)
 static void text_name(FILE *f, const char *s)
 {
     text_bytes(f, s, strlen(s));
+}
+
+/* C6: the --top N paths that wasted the most, with the layers that wrote or lost a copy. */
+static int text_wasted(FILE *f, const struct cli *c, imgstat *h)
+{
+    struct topn top;
+    int rc = top_collect(&top, c->top, h, true);
+    if (rc == IMGSTAT_OK && top.n)
+        fprintf(f, "\n  %10s %6s  %-12s %s\n", "wasted", "copies", "layers", "path");
+    for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
+        const struct big *w = &top.v[i];
+        char hb[32], layers[16] = "", *at = layers;
+        for (uint64_t k = 0; k < w->nlayers; k++) {
+            int n = snprintf(at, (size_t)(layers + sizeof layers - at), "%s%" PRIu32, k ? "," : "",
+                             w->layers[k]);
+            if (n < 0 || at + n >= layers + sizeof layers - 1) {
+                strcpy(layers + sizeof layers - 4, "...");
+                break;
+            }
+            at += n;
+        }
+        fprintf(f, "  %10s %6" PRIu64 "  %-12s ", human(w->size, hb, sizeof hb), w->copies, layers);
+        text_bytes(f, w->path, w->len);
+        putc('\n', f);
+    }
+    top_free(&top);
+    return rc;
 }
 
 static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t)
@@ -282,7 +268,7 @@ static int text_report(FILE *f, const struct cli *c, imgstat *h, const struct im
                 human(l->uncompressed_bytes, b, sizeof b), l->entries, l->files_added,
                 l->files_replaced, l->paths_removed);
     }
-    return IMGSTAT_OK;
+    return text_wasted(f, c, h);
 }
 
 int report_stats(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t,
@@ -361,7 +347,7 @@ static bool name_match(const char *name, size_t len, const char *want)
     return false;
 }
 
-static void csv_field(FILE *f, const char *s, size_t len)
+void csv_field(FILE *f, const char *s, size_t len)
 {
     putc('"', f);
     for (size_t i = 0; i < len; i++) {

@@ -14,6 +14,16 @@
  * UTF-8 become \u00XX escapes (names are raw bytes; JSON must be UTF-8). */
 void json_string(FILE *f, const char *s, size_t len);
 
+/* Names in text output: printable ASCII and valid UTF-8 as they are, other bytes as \xHH. */
+void text_bytes(FILE *f, const char *s, size_t len);
+
+/* A CSV field in double quotes, a quote inside doubled. */
+void csv_field(FILE *f, const char *s, size_t len);
+
+/* Human units (KiB, MiB ... powers of 1024) for text output only; JSON carries exact
+ * integers.  Returns buf. */
+const char *human(uint64_t v, char *buf, size_t cap);
+
 /* The files-statistics report (with --detail, everything imgstat knows).  With input set
  * (several images), one JSON line that also names the input and the image. */
 int report_stats(FILE *f, const struct cli *c, imgstat *h, const struct imgstat_totals *t,

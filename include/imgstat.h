@@ -8,8 +8,11 @@
  *      an OCI image-layout directory, or "-" for such a tarball on stdin.
  *   3. imgstat_scan(h, &totals) applies the chosen image's layers, whiteouts
  *      included, and fills the totals of its final filesystem.
- *   4. On any result < IMGSTAT_OK, imgstat_errmsg(h) says what is wrong in one line.
- *   5. imgstat_close(h) frees everything; it accepts NULL.
+ *   4. Ask about the result: imgstat_image, imgstat_layer, imgstat_history, and walks over
+ *      the final view (imgstat_files, imgstat_walk) and the wasted bytes
+ *      (imgstat_wasted_files, with IMGSTAT_WASTE).
+ *   5. On any result < IMGSTAT_OK, imgstat_errmsg(h) says what is wrong in one line.
+ *   6. imgstat_close(h) frees everything; it accepts NULL.
  *
  * Ownership: the handle owns every string it returns; they stay valid until
  * imgstat_close().  The library never prints and never exits.
@@ -56,6 +59,9 @@ enum imgstat_code {
     0x4u                      /* imgstat_open lists the images but chooses none: use               \
                                  imgstat_count() and imgstat_choose() (for --all) */
 #define IMGSTAT_NO_CACHE 0x8u /* do not use the layer memo (nor does IMGSTAT_NO_CACHE=1) */
+#define IMGSTAT_WASTE                                                                              \
+    0x10u /* remember at which paths the layers wrote bytes the final view                         \
+             lost, for imgstat_wasted_files (about 36 bytes per path more) */
 
 /* Uncompressed bytes one layer may expand to unless max_layer_bytes says otherwise:
  * far above real layers, it only stops decompression bombs. */
@@ -143,7 +149,18 @@ struct imgstat_layer_info {
     uint64_t paths_removed;      /* paths hidden: whiteouts, opaque dirs, replaced subtrees */
     uint64_t bytes_added, bytes_replaced; /* bytes of the files added, of the replacing files */
     uint64_t bytes_removed;               /* bytes of the regular files hidden (per path) */
-    int cached; /* 1: its entries came from the layer memo and its blob was not read */
+    int cached;             /* 1: its entries came from the layer memo and its blob was not read */
+    const char *created_by; /* the command that made it, from the config's history, or NULL */
+};
+
+/* One entry of the config's history (imgstat_history), in order; empty_layer entries (ENV,
+ * LABEL ...) made no layer. */
+struct imgstat_history {
+    const char *created_by; /* the command, as the builder wrote it, or NULL */
+    const char *comment;    /* or NULL */
+    int empty_layer;        /* 1: this step made no layer */
+    uint64_t layer;         /* 1-based index of the layer it made; 0 for an empty_layer step,
+                               or when the history lists more layers than the image has */
 };
 
 /* Who the chosen image is (imgstat_image). */
@@ -155,6 +172,7 @@ struct imgstat_image_info {
     const char *const *refs; /* tags and ref names, as written */
     uint64_t nrefs;
     uint64_t nlayers;
+    uint64_t nhistory; /* entries of the config's history (imgstat_history) */
 };
 
 typedef struct imgstat imgstat;
@@ -196,6 +214,55 @@ IMGSTAT_API const struct imgstat_layer_info *imgstat_layer(const imgstat *h, uin
  * return from fn stops the walk and is returned. */
 typedef int (*imgstat_file_fn)(void *ctx, const char *path, uint64_t path_len, uint64_t size);
 IMGSTAT_API int imgstat_files(imgstat *h, imgstat_file_fn fn, void *ctx);
+
+/* Entry i (0 <= i < nhistory) of the chosen image's config history, or NULL.  A history that
+ * Go's encoding/json would refuse is read as none (it never fails the scan). */
+IMGSTAT_API const struct imgstat_history *imgstat_history(const imgstat *h, uint64_t i);
+
+/* What imgstat_walk visits: a node of the final view. */
+enum imgstat_node_type {
+    IMGSTAT_NODE_DIR = 1,
+    IMGSTAT_NODE_FILE, /* a regular file (each hard-link name is one) */
+    IMGSTAT_NODE_SYMLINK,
+    IMGSTAT_NODE_DEVICE, /* character and block devices */
+    IMGSTAT_NODE_FIFO,   /* fifos, sockets and anything else */
+};
+struct imgstat_node {
+    const char *path; /* absolute ("/usr/bin"; "/" for the root), valid during the call only */
+    uint64_t path_len;
+    uint64_t depth; /* 0 for the root, 1 for "/usr" */
+    int type;       /* enum imgstat_node_type */
+    uint64_t size;  /* a file's logical size; 0 for the others */
+    /* docs/rules.md C7: every inode is counted once, at its first name in byte-wise path
+     * order.  A file: its size at that name, else 0.  A directory: the sum of `bytes` below
+     * it, so a directory's figure is its children's added up and the root's is
+     * total_files_size. */
+    uint64_t bytes;
+    uint64_t files; /* a file: 1; a directory: the regular-file names below it */
+};
+typedef int (*imgstat_node_fn)(void *ctx, const struct imgstat_node *node);
+
+/* Call fn for every node of the final view (after imgstat_scan), depth first in byte-wise
+ * order of the paths, a directory after everything below it (so its figures are complete),
+ * the root last.  A non-zero return from fn stops the walk and is returned. */
+IMGSTAT_API int imgstat_walk(imgstat *h, imgstat_node_fn fn, void *ctx);
+
+/* A path where the layers wrote bytes that the final view does not hold (docs/rules.md C6). */
+struct imgstat_waste {
+    const char *path; /* absolute, valid during the call only */
+    uint64_t path_len;
+    uint64_t copies;        /* regular-file entries written at this path, in all layers */
+    uint64_t wasted_bytes;  /* the bytes of those copies that no name holds in the final view */
+    const uint32_t *layers; /* 1-based indexes of the layers that wrote or lost a copy, in
+                               ascending order, valid during the call only */
+    uint64_t nlayers;
+};
+typedef int (*imgstat_waste_fn)(void *ctx, const struct imgstat_waste *w);
+
+/* Call fn for every path with wasted bytes (after imgstat_scan of a handle opened with
+ * IMGSTAT_WASTE, else IMGSTAT_EUSAGE), in no particular order; their wasted_bytes add up to
+ * the totals' layer_bytes - bytes exactly.  A non-zero return from fn stops and is returned. */
+IMGSTAT_API int imgstat_wasted_files(imgstat *h, imgstat_waste_fn fn, void *ctx);
 
 IMGSTAT_API void imgstat_close(imgstat *h);
 

@@ -352,12 +352,16 @@ static size_t plnk_slot(const struct tree *t, const char *p, size_t len)
     }
 }
 
-static uint32_t plnk_find(const struct tree *t, const char *p, size_t len)
+/* The inode of target p, now taken by a name; 0 when there is none. */
+static uint32_t plnk_take(struct tree *t, const char *p, size_t len)
 {
     if (!t->nplnk)
         return 0;
     uint32_t k = t->plnk_index[plnk_slot(t, p, len)];
-    return k ? t->plnk[k - 1].ino : 0;
+    if (!k)
+        return 0;
+    t->plnk[k - 1].taken = true;
+    return t->plnk[k - 1].ino;
 }
 
 /* Room for one more target, the index kept at most half full. */
@@ -385,14 +389,18 @@ static bool plnk_reserve(struct tree *t)
     return true;
 }
 
-/* An inode no name took: it never had a name, so it is freed uncounted. */
-static void plnk_drop_inode(struct tree *t, uint32_t ino)
+/* A target no name took: it never had a name, so it is freed uncounted, its bytes wasted
+ * at the target's own name (C6).  One a name took is its names' to free, and may be freed
+ * already (its names replaced in this layer), its slot even reused. */
+static void plnk_drop_inode(struct tree *t, const struct plnk *k)
 {
-    struct inode *in = I(t, ino);
-    if (in->nlink == 0) {
+    struct inode *in = I(t, k->ino);
+    if (!k->taken) {
+        if (t->waste)
+            tree_waste_lost_entry(t, k->name, k->len, in->size);
         in->nlink = 1;
         in->type = 0;
-        tree_inode_unlink(t, ino);
+        tree_inode_unlink(t, k->ino);
     }
 }
 
@@ -406,14 +414,15 @@ static int plnk_add(struct tree *t, const char *p, size_t len, uint64_t size, st
     size_t slot = plnk_slot(t, p, len);
     uint32_t k = t->plnk_index[slot];
     if (k) { /* the same target again: the last one wins (E1, moby's map by name) */
-        plnk_drop_inode(t, t->plnk[k - 1].ino);
+        plnk_drop_inode(t, &t->plnk[k - 1]);
         t->plnk[k - 1].ino = ino;
+        t->plnk[k - 1].taken = false;
         return IMGSTAT_OK;
     }
     const char *name = arena_strndup(&t->names, p, len);
     if (!name)
         return err_nomem(e);
-    t->plnk[t->nplnk++] = (struct plnk){name, len, ino};
+    t->plnk[t->nplnk++] = (struct plnk){name, len, ino, false};
     t->plnk_index[slot] = (uint32_t)t->nplnk;
     return IMGSTAT_OK;
 }
@@ -422,7 +431,7 @@ static int plnk_add(struct tree *t, const char *p, size_t len, uint64_t size, st
 static void plnk_reset(struct tree *t)
 {
     for (size_t i = 0; i < t->nplnk; i++)
-        plnk_drop_inode(t, t->plnk[i].ino);
+        plnk_drop_inode(t, &t->plnk[i]);
     t->nplnk = 0;
     free(t->plnk_index); /* cleared by dropping: a layer with none costs nothing */
     t->plnk_index = NULL;
@@ -444,7 +453,7 @@ static int link_target(struct tree *t, const struct layer_entry *ent, const char
         return err_set(e, IMGSTAT_ELIMIT, "'%s': link name longer than %d bytes (PATH_MAX_BYTES)",
                        path, PATH_MAX_BYTES);
     if ((size_t)len > sizeof AUFS_PLNK - 1 && memcmp(lp, AUFS_PLNK, sizeof AUFS_PLNK - 1) == 0 &&
-        (*ino_out = plnk_find(t, lp, (size_t)len)))
+        (*ino_out = plnk_take(t, lp, (size_t)len)))
         return IMGSTAT_OK; /* W6 */
     size_t blen = path_base_len(lp, (size_t)len);
     size_t plen = (size_t)len > blen ? (size_t)len - blen - 1 : 0;
@@ -588,12 +597,13 @@ static int admit(struct tree *t, const struct layer_entry *ent, char *path, long
     return IMGSTAT_OK;
 }
 
-int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
+/* One entry, its canonical name left in path[*len]. */
+static int apply_entry(struct tree *t, const struct layer_entry *ent, char *path, long *lenp,
+                       struct err *e)
 {
-    struct tree *t = ctx;
-    char path[PATH_MAX_BYTES + 1];
     long len = 0;
     int rc = admit(t, ent, path, &len, e);
+    *lenp = len;
     if (rc != IMGSTAT_OK || len == 0)
         return rc; /* "" is the root itself (N3) */
 
@@ -621,6 +631,41 @@ int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
     return put_entry(t, ent, path, w.dir, base, blen, made, e);
 }
 
+/* What a failure of IMGSTAT_WASTE's bookkeeping means, for the entry at path. */
+static int waste_error(struct tree *t, const char *path, struct err *e)
+{
+    switch (tree_waste_status(t)) {
+    case IMGSTAT_OK: return IMGSTAT_OK;
+    case IMGSTAT_ENOMEM: return err_nomem(e);
+    case IMGSTAT_ELIMIT:
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "more than %d layers to tell apart in the wasted files "
+                       "(TREE_WASTE_MAX_LAYERS)",
+                       TREE_WASTE_MAX_LAYERS);
+    default: return err_set(e, IMGSTAT_EINPUT, "'%s': a file's bytes have no path", path);
+    }
+}
+
+/* C6: with IMGSTAT_WASTE, a regular file's bytes that reached no inode (skipped, AUFS
+ * metadata, a whiteout that carries data) are wasted where the entry named them. */
+static int waste_entry(struct tree *t, const struct layer_entry *ent, const char *path, long len,
+                       struct err *e)
+{
+    if (ent->type == ENT_REG && !t->carried && ent->size && len >= 0)
+        tree_waste_lost_entry(t, path, (size_t)len, ent->size);
+    return waste_error(t, path, e);
+}
+
+int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e)
+{
+    struct tree *t = ctx;
+    char path[PATH_MAX_BYTES + 1];
+    long len = -1;
+    t->carried = false;
+    int rc = apply_entry(t, ent, path, &len, e);
+    return rc == IMGSTAT_OK && t->waste ? waste_entry(t, ent, path, len, e) : rc;
+}
+
 /* ------------------------------------------------------------------ the tree */
 
 struct tree *tree_new(unsigned flags)
@@ -629,6 +674,10 @@ struct tree *tree_new(unsigned flags)
     if (!t)
         return NULL;
     t->flags = flags;
+    if ((flags & IMGSTAT_WASTE) && !(t->waste = tree_waste_new())) {
+        free(t);
+        return NULL;
+    }
     t->gen = 1; /* no node's `aux` says "clean" before the first layer */
     t->nbuckets = 1024;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
@@ -650,6 +699,7 @@ void tree_free(struct tree *t)
     free(t->plnk_index);
     free(t->memos);
     free(t->tail);
+    tree_waste_free(t->waste);
     tree_slabs_free(&t->nodes);
     tree_slabs_free(&t->inodes);
     free(t->buckets);
@@ -673,6 +723,12 @@ void tree_begin_layer(struct tree *t)
     t->gen++;
     t->tot.layers++;
     memset(&t->layer, 0, sizeof t->layer);
+}
+
+int tree_end(struct tree *t, struct err *e)
+{
+    plnk_reset(t);
+    return waste_error(t, "(the end of the last layer)", e);
 }
 
 void tree_totals(const struct tree *t, struct imgstat_totals *out)

@@ -21,10 +21,14 @@
 #define TREE_MAX_DEPTH 4096
 /* Nodes alive at once: ids are 32-bit and a node costs ~90 bytes with its name. */
 #define TREE_MAX_NODES (UINT32_C(1) << 30)
+/* Layers IMGSTAT_WASTE can tell apart: it keeps layer numbers in 16 bits (a path costs less);
+ * PLAN_MAX_LAYERS is far below. */
+#define TREE_WASTE_MAX_LAYERS 65535
 
 struct tree;
 
-/* A new tree holding only the root; NULL when out of memory.  flags: IMGSTAT_LENIENT. */
+/* A new tree holding only the root; NULL when out of memory.  flags: IMGSTAT_LENIENT, and
+ * IMGSTAT_WASTE to remember where wasted bytes were written (tree_wasted). */
 struct tree *tree_new(unsigned flags);
 void tree_free(struct tree *t);
 
@@ -44,6 +48,11 @@ void tree_begin_layer(struct tree *t);
 /* Apply one entry of the current layer (a layer_sink; ctx is the tree). */
 int tree_apply(void *ctx, const struct layer_entry *ent, struct err *e);
 
+/* After the last layer: the AUFS link targets it left that no name took are dropped (W6; their
+ * bytes are wasted, C6).  IMGSTAT_OK, or IMGSTAT_ENOMEM when IMGSTAT_WASTE could not keep
+ * up (e set). */
+int tree_end(struct tree *t, struct err *e);
+
 /* The totals of the current view (layers and entries included). */
 void tree_totals(const struct tree *t, struct imgstat_totals *out);
 
@@ -58,6 +67,14 @@ const struct tree_layer_stats *tree_layer_stats(const struct tree *t);
 /* Every regular file, in byte-wise order of its path, as "/a/b"; stops on fn's non-zero. */
 typedef int (*tree_file_fn)(void *ctx, const char *path, uint64_t len, uint64_t size);
 int tree_files(const struct tree *t, tree_file_fn fn, void *ctx);
+
+/* Every node, depth first in byte-wise path order, a directory after what is below it, with
+ * the figures of C7 (include/imgstat.h, imgstat_walk); stops on fn's non-zero. */
+int tree_walk(const struct tree *t, imgstat_node_fn fn, void *ctx);
+
+/* With IMGSTAT_WASTE: every path with wasted bytes (C6; imgstat_wasted_files); else
+ * IMGSTAT_EUSAGE.  Stops on fn's non-zero. */
+int tree_wasted(const struct tree *t, imgstat_waste_fn fn, void *ctx);
 
 /* The first warning, or NULL; the count is in the totals. */
 const char *tree_first_warning(const struct tree *t);

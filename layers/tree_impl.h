@@ -1,6 +1,7 @@
 /*
- * tree_impl: what tree.c (the merge rules), tree_store.c (nodes, inodes, the hash)
- * and tree_list.c (listing in path order) share.  Not part of any interface.
+ * tree_impl: what tree.c (the merge rules), tree_store.c (nodes, inodes, the hash),
+ * tree_list.c (listing in path order) and tree_waste.c (where wasted bytes were written)
+ * share.  Not part of any interface.
  */
 #ifndef IMGSTAT_TREE_IMPL_H
 #define IMGSTAT_TREE_IMPL_H
@@ -93,6 +94,7 @@ struct plnk {
     const char *name;
     size_t len;
     uint32_t ino;
+    bool taken; /* a name took it: its names free it, not the end of the layer */
 };
 
 /* What a symlink's target resolves to (P1, P4), remembered while nothing that could change
@@ -141,6 +143,10 @@ struct tree {
     uint32_t cache_dir;
     size_t cache_len;
     char cache_path[PATH_MAX_BYTES + 1];
+    /* IMGSTAT_WASTE: where each copy was written (tree_waste.c, C6); NULL when not asked,
+     * so a path costs nothing more.  carried: the current entry's bytes went to an inode. */
+    struct waste *waste;
+    bool carried;
     /* The names a resolution took lexically, when they are to be created (P2, P5). */
     struct tail_name {
         const char *p;
@@ -170,5 +176,21 @@ void tree_remove(struct tree *t, uint32_t top, struct tree_removed *gone);
 uint32_t tree_inode_new(struct tree *t, uint8_t type, uint64_t size); /* 0: out of memory */
 void tree_inode_unlink(struct tree *t, uint32_t ino); /* one name fewer; frees at zero */
 uint32_t tree_memo_slot(struct tree *t);              /* a free memo slot; 0: out of memory */
+
+/* tree_waste.c (C6): hooks the storage and the rules call when t->waste is set.  They never
+ * fail the call that made them: a failure is remembered and tree_waste_status() returns its
+ * code (IMGSTAT_ENOMEM; IMGSTAT_ELIMIT beyond TREE_WASTE_MAX_LAYERS), which tree_apply
+ * returns. */
+struct waste *tree_waste_new(void);
+void tree_waste_free(struct waste *w);
+int tree_waste_status(const struct tree *t);
+/* A node was linked: its path is remembered; a regular file's inode without a path yet (a
+ * new file, or an AUFS link target taken by its first name) is a copy written there. */
+void tree_waste_node(struct tree *t, uint32_t id);
+/* A regular-file inode lost its last name: its bytes are wasted where it was written. */
+void tree_waste_lost_inode(struct tree *t, uint32_t ino);
+/* Bytes of an entry that never reached an inode, or of an AUFS target no name took: a copy
+ * written and wasted at the canonical path p (relative, "" for the root). */
+void tree_waste_lost_entry(struct tree *t, const char *p, size_t len, uint64_t size);
 
 #endif

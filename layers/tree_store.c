@@ -128,6 +128,7 @@ uint32_t tree_inode_new(struct tree *t, uint8_t type, uint64_t size)
     if (id) {
         I(t, id)->type = type;
         I(t, id)->size = size;
+        t->carried |= type == ENT_REG; /* the entry's bytes have an inode (C6) */
     }
     return id;
 }
@@ -150,6 +151,8 @@ void tree_inode_unlink(struct tree *t, uint32_t ino)
     if (in->type == ENT_REG) {
         tree_sum_sub(&t->bytes, in->size);
         t->reg_inodes--;
+        if (t->waste)
+            tree_waste_lost_inode(t, ino); /* C6: its bytes leave the view */
     }
     in->type = 0;
     in->size = t->inodes.free_head;
@@ -184,6 +187,8 @@ uint32_t tree_node_new(struct tree *t, uint32_t dir, const char *name, size_t le
     if (ino)
         inode_link(t, ino);
     count(t, type, ino ? I(t, ino)->size : 0, +1);
+    if (t->waste)
+        tree_waste_node(t, id);
     return id;
 }
 

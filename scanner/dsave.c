@@ -39,6 +39,7 @@ static int dsave_config(struct source *s, struct plan *p, struct image *img, con
              json_decode(buf, len, &json_t_config, name, &cfg, &ce) != IMGSTAT_OK)
         ;
     else if (plan_set_platform(p->arena, img, cfg, &ce) == IMGSTAT_OK &&
+             plan_history(p->arena, img, cfg, &ce) == IMGSTAT_OK &&
              plan_diff_ids(p->arena, img, cfg, &count, &ce) == IMGSTAT_OK && count != img->nlayers)
         /* moby load.go: "invalid manifest, layers length mismatch"; none counts as 0 (J6) */
         err_set(&ce, IMGSTAT_EINPUT,

@@ -56,11 +56,18 @@ const struct json_type json_t_manifest = {JT_STRUCT, NULL, manifest_fields};
 static const struct json_member rootfs_fields[] = {
     {"type", &t_string}, {"diff_ids", &t_strings}, {NULL, NULL}};
 static const struct json_type t_rootfs = {JT_STRUCT, NULL, rootfs_fields};
-static const struct json_member config_fields[] = {{"architecture", &t_string},
-                                                   {"os", &t_string},
-                                                   {"variant", &t_string},
-                                                   {"rootfs", &t_rootfs},
-                                                   {NULL, NULL}};
+/* image-spec config.md history (ocispec.History), read for the report only: the fields
+ * imgstat shows, and a history Go would refuse is read as none (JT_LENIENT) rather than
+ * failing a scan whose figures do not depend on it. */
+static const struct json_type t_bool = {JT_BOOL, NULL, NULL};
+static const struct json_member history_fields[] = {
+    {"created_by", &t_string}, {"comment", &t_string}, {"empty_layer", &t_bool}, {NULL, NULL}};
+static const struct json_type t_history_item = {JT_STRUCT, NULL, history_fields};
+static const struct json_type t_history = {JT_SLICE, &t_history_item, NULL};
+static const struct json_type t_history_shown = {JT_LENIENT, &t_history, NULL};
+static const struct json_member config_fields[] = {
+    {"architecture", &t_string},   {"os", &t_string}, {"variant", &t_string}, {"rootfs", &t_rootfs},
+    {"history", &t_history_shown}, {NULL, NULL}};
 const struct json_type json_t_config = {JT_STRUCT, NULL, config_fields};
 
 /* moby image/tarexport/tarexport.go manifestItem */
@@ -207,6 +214,7 @@ static cJSON *zero_value(const struct json_type *t)
     switch (t->kind) {
     case JT_STRING: return cJSON_CreateString("");
     case JT_INT64: return cJSON_CreateNumber(0);
+    case JT_BOOL: return cJSON_CreateFalse();
     case JT_STRUCT: return cJSON_CreateObject();
     default: return cJSON_CreateNull();
     }
@@ -357,8 +365,23 @@ static int decode_map(struct jdec *d, cJSON *in, const struct json_type *t, cJSO
     return map_dedupe(d, *slot);
 }
 
+/* JT_LENIENT: the value as elem, or, where Go would refuse it, no value and no error. */
+static int decode_lenient(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **slot)
+{
+    struct err before = *d->e;
+    int rc = decode(d, in, t->elem, slot);
+    if (rc != IMGSTAT_EINPUT)
+        return rc;
+    cJSON_Delete(*slot);
+    *slot = NULL;
+    *d->e = before;
+    return IMGSTAT_OK;
+}
+
 static int decode(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **slot)
 {
+    if (t->kind == JT_LENIENT)
+        return decode_lenient(d, in, t, slot);
     if (cJSON_IsNull(in)) { /* J6: null clears pointers, slices and maps, else does nothing */
         if (t->kind == JT_PTR || t->kind == JT_SLICE || t->kind == JT_MAP ||
             t->kind == JT_PRESENT) {
@@ -384,6 +407,12 @@ static int decode(struct jdec *d, cJSON *in, const struct json_type *t, cJSON **
         v = cJSON_CreateNumber(in->valuedouble);
         break;
     case JT_PRESENT: v = cJSON_CreateTrue(); break;
+    case JT_BOOL:
+        if (!cJSON_IsBool(in))
+            return type_error(d, in, "a boolean");
+        v = cJSON_CreateBool(cJSON_IsTrue(in));
+        break;
+    case JT_LENIENT: break; /* handled above */
     case JT_STRUCT:
     case JT_PTR:
         return cJSON_IsObject(in) ? decode_struct(d, in, t, slot) : type_error(d, in, "an object");

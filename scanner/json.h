@@ -35,13 +35,16 @@ enum json_go {
     JT_SLICE,      /* []elem: null makes it nil, an array replaces it element by element */
     JT_MAP,        /* map[string]elem: keys exact, each value fresh */
     JT_PRESENT,    /* json.RawMessage where only presence matters (media type sniffing) */
+    JT_BOOL,       /* bool */
+    JT_LENIENT,    /* elem, read for display only: where Go would refuse the value (a type
+                      error), the field is dropped instead of failing the document */
 };
 
 struct json_member;
 
 struct json_type {
     enum json_go kind;
-    const struct json_type *elem;     /* JT_SLICE, JT_MAP */
+    const struct json_type *elem;     /* JT_SLICE, JT_MAP, JT_LENIENT */
     const struct json_member *fields; /* JT_STRUCT, JT_PTR: ended by a NULL name */
 };
 

@@ -279,7 +279,8 @@ static int oci_image(struct oci_walk *w, const cJSON *desc, const char *const *i
             rc == IMGSTAT_OK ? arena_strdup(w->plan->arena, json_str(config, "digest")) : NULL;
         if (rc == IMGSTAT_OK && !cfg)
             rc = set_unusable(w, img, e, "its config blob %s is missing", img->id);
-        else if (rc == IMGSTAT_OK && (rc = plan_set_platform(w->plan->arena, img, cfg, e)) == 0)
+        else if (rc == IMGSTAT_OK && (rc = plan_set_platform(w->plan->arena, img, cfg, e)) == 0 &&
+                 (rc = plan_history(w->plan->arena, img, cfg, e)) == 0)
             rc = oci_diff_ids(w, img, cfg, e);
     }
     cJSON_Delete(man);

@@ -90,6 +90,27 @@ int plan_diff_ids(struct arena *a, struct image *img, const cJSON *config, size_
     return IMGSTAT_OK;
 }
 
+int plan_history(struct arena *a, struct image *img, const cJSON *config, struct err *e)
+{
+    const cJSON *steps = json_field(config, "history"), *step;
+    size_t n = (size_t)cJSON_GetArraySize(steps), i = 0;
+    if (!cJSON_IsArray(steps) || n == 0)
+        return IMGSTAT_OK; /* none, null, or dropped as Go would refuse it (JT_LENIENT) */
+    if (!(img->history = arena_zalloc(a, n * sizeof *img->history)))
+        return err_nomem(e);
+    cJSON_ArrayForEach(step, steps)
+    {
+        struct history_step *h = &img->history[i++];
+        const char *by = json_str(step, "created_by"), *comment = json_str(step, "comment");
+        h->empty_layer = cJSON_IsTrue(json_field(step, "empty_layer"));
+        if ((by && !(h->created_by = arena_strdup(a, by))) ||
+            (comment && !(h->comment = arena_strdup(a, comment))))
+            return err_nomem(e);
+    }
+    img->nhistory = n;
+    return IMGSTAT_OK;
+}
+
 int plan_member_name(struct arena *a, const char *raw, const char *what, const char **out,
                      struct err *e)
 {

@@ -29,6 +29,12 @@ struct layer_ref {
     uint64_t size;          /* descriptor size, or 0 when unknown */
 };
 
+/* A step of the config's history (image-spec config.md), for display. */
+struct history_step {
+    const char *created_by, *comment; /* NULL when absent */
+    bool empty_layer;
+};
+
 struct image {
     const char *format; /* "docker-archive", "oci", "docker-legacy" */
     const char **refs;  /* tags and ref names, as written */
@@ -40,6 +46,8 @@ struct image {
     size_t nlayers;
     const char *unusable; /* why it cannot be scanned (missing blob, artifact), or NULL */
     const char *warning;  /* F8: a problem the scan warns about and --verify refuses, or NULL */
+    struct history_step *history; /* the config's history, in order */
+    size_t nhistory;
 };
 
 struct plan {
@@ -97,6 +105,9 @@ int plan_member_name(struct arena *a, const char *raw, const char *what, const c
 /* Copy os/architecture/variant from an image config (or a descriptor's platform) where the
  * image has none yet; IMGSTAT_ENOMEM with e set when a copy fails. */
 int plan_set_platform(struct arena *a, struct image *img, const cJSON *obj, struct err *e);
+
+/* Copy a decoded config's history (json_t_config read it for display) into the image. */
+int plan_history(struct arena *a, struct image *img, const cJSON *config, struct err *e);
 
 /* Copy a decoded config's rootfs.diff_ids into the image's layers, as many as both have;
  * *count is how many the config lists (absent or null: none, J6). */

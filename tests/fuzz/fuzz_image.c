@@ -4,7 +4,8 @@
  *
  * It is scanned twice through the public API: from a memfd (a seekable file, so
  * a plain tarball is indexed and its layers read with pread, in strict mode), and
- * through a pipe on stdin ("-", read in one pass; lenient mode, with --verify).  Every result
+ * through a pipe on stdin ("-", read in one pass; lenient mode, with --verify and the wasted
+ * paths kept).  Every result
  * must keep imgstat.h's promises (see fz_scan).
  */
 #include "fuzz_common.h"
@@ -12,6 +13,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_scan(fz_memfd_path(0, data, size), 0, 1);
-    fz_scan_stdin(data, size, IMGSTAT_LENIENT | IMGSTAT_VERIFY, 1);
+    fz_scan_stdin(data, size, IMGSTAT_LENIENT | IMGSTAT_VERIFY | IMGSTAT_WASTE, 1);
     return 0;
 }

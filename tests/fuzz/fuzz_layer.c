@@ -4,8 +4,9 @@
  * It is decoded from memory (src_walk_memory: the decode.c pipeline, then imgstat's
  * tar reader, layers/tar.c) into a fresh tree, then applied a second time as the
  * next layer (whiteouts and replacements now meet lower entries), strictly and
- * with IMGSTAT_LENIENT.  Oracles beyond "no crash": the layer decoded into a
- * record (rec_sink) and replayed, and that record exported and imported again
+ * with IMGSTAT_LENIENT (and IMGSTAT_WASTE: the wasted paths must add up to the wasted bytes,
+ * the walk's root to the totals, C6 and C7).  Oracles beyond "no crash": the layer decoded
+ * into a record (rec_sink) and replayed, and that record exported and imported again
  * (rec_export, rec_import), must give the same result and totals as the direct
  * merge; decoding it again with a small --max-layer-bytes and --verify digests
  * must fail only with a limit message or succeed with the same entries; and the
@@ -29,6 +30,43 @@ static int same_totals(const struct imgstat_totals *a, const struct imgstat_tota
            a->dirs == b->dirs && a->symlinks == b->symlinks && a->hardlinks == b->hardlinks &&
            a->devices == b->devices && a->fifos == b->fifos && a->entries == b->entries &&
            a->warnings == b->warnings;
+}
+
+static int add_wasted(void *ctx, const struct imgstat_waste *w)
+{
+    uint64_t *sum = ctx;
+    *sum += w->wasted_bytes;
+    return 0;
+}
+
+static int root_figures(void *ctx, const struct imgstat_node *n)
+{
+    if (n->depth == 0)
+        *(struct imgstat_node *)ctx = *n;
+    return 0;
+}
+
+/* C6, C7: what IMGSTAT_WASTE and the walk say must add up to the totals. */
+static void check_figures(struct tree *t)
+{
+    struct imgstat_totals tot;
+    struct err e;
+    memset(&e, 0, sizeof e);
+    if (tree_end(t, &e) != IMGSTAT_OK)
+        return; /* out of memory */
+    tree_totals(t, &tot);
+    uint64_t wasted = 0;
+    struct imgstat_node root = {0};
+    FZ_CHECK(tree_wasted(t, add_wasted, &wasted) == 0, "tree_wasted failed");
+    FZ_CHECK(tree_walk(t, root_figures, &root) == 0, "tree_walk failed");
+    if (tot.layer_bytes <= IMGSTAT_MAX_FIGURE && tot.bytes <= IMGSTAT_MAX_FIGURE)
+        FZ_CHECK(wasted == tot.layer_bytes - tot.bytes, "wasted paths add up to %llu, not %llu",
+                 (unsigned long long)wasted, (unsigned long long)(tot.layer_bytes - tot.bytes));
+    if (tot.bytes <= IMGSTAT_MAX_FIGURE)
+        FZ_CHECK(root.bytes == tot.bytes && root.files == tot.files,
+                 "the walk's root holds %llu B in %llu files, the totals %llu B in %llu",
+                 (unsigned long long)root.bytes, (unsigned long long)root.files,
+                 (unsigned long long)tot.bytes, (unsigned long long)tot.files);
 }
 
 /* Apply the blob as layer 1 and, when that worked, again as layer 2.  Returns layer 1's
@@ -55,6 +93,8 @@ static int two_layers(const uint8_t *data, size_t size, unsigned flags, struct i
         tree_totals(t, &two);
         if (rc2 == IMGSTAT_OK)
             fz_check_totals(&two); /* not equal to *one: a layer need not be idempotent */
+        if (rc2 == IMGSTAT_OK && (flags & IMGSTAT_WASTE))
+            check_figures(t);
         const char *w = tree_first_warning(t);
         if (w)
             FZ_CHECK(*w && !strchr(w, '\n'), "bad warning \"%s\"", w);
@@ -255,7 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct imgstat_totals strict, lenient;
     int rc = two_layers(data, size, 0, &strict);
-    int lrc = two_layers(data, size, IMGSTAT_LENIENT, &lenient);
+    int lrc = two_layers(data, size, IMGSTAT_LENIENT | IMGSTAT_WASTE, &lenient);
     /* lenient mode turns merge conflicts into warnings; what fails to decode still fails */
     FZ_CHECK(!(rc == IMGSTAT_OK && lrc != IMGSTAT_OK && lrc != IMGSTAT_ENOMEM),
              "strict merge worked, lenient failed (%d)", lrc);

@@ -186,6 +186,42 @@ void fz_check_totals(const struct imgstat_totals *t)
              (unsigned long long)t->bytes, (unsigned long long)t->bytes_per_path);
 }
 
+static int sum_wasted(void *ctx, const struct imgstat_waste *w)
+{
+    *(uint64_t *)ctx += w->wasted_bytes;
+    FZ_CHECK(w->path_len > 0 && w->path[0] == '/' && w->nlayers > 0, "a wasted path \"%.*s\"",
+             (int)w->path_len, w->path);
+    return 0;
+}
+
+static int root_node(void *ctx, const struct imgstat_node *n)
+{
+    if (n->depth == 0)
+        *(struct imgstat_node *)ctx = *n;
+    return 0;
+}
+
+/* C6, C7: a scanned image's walk and wasted paths add up to its totals. */
+static void check_views(imgstat *h, const struct imgstat_totals *t, unsigned flags)
+{
+    struct imgstat_node root = {0};
+    FZ_CHECK(imgstat_walk(h, root_node, &root) == 0, "imgstat_walk failed");
+    FZ_CHECK(root.bytes == t->bytes && root.files == t->files,
+             "the walk's root holds %llu B in %llu files, the totals %llu B in %llu",
+             (unsigned long long)root.bytes, (unsigned long long)root.files,
+             (unsigned long long)t->bytes, (unsigned long long)t->files);
+    uint64_t wasted = 0;
+    int rc = imgstat_wasted_files(h, sum_wasted, &wasted);
+    FZ_CHECK((flags & IMGSTAT_WASTE) ? rc == 0 : rc == IMGSTAT_EUSAGE, "imgstat_wasted_files: %d",
+             rc);
+    if ((flags & IMGSTAT_WASTE) && t->layer_bytes <= IMGSTAT_MAX_FIGURE)
+        FZ_CHECK(wasted == t->layer_bytes - t->bytes, "wasted paths add up to %llu, not %llu",
+                 (unsigned long long)wasted, (unsigned long long)(t->layer_bytes - t->bytes));
+    for (uint64_t i = 0; imgstat_history(h, i); i++)
+        FZ_CHECK(imgstat_history(h, i)->layer <= imgstat_image(h)->nlayers, "history step %llu",
+                 (unsigned long long)i);
+}
+
 int fz_scan(const char *path, unsigned flags, unsigned jobs)
 {
     struct imgstat_options opt;
@@ -216,6 +252,7 @@ int fz_scan_opt(const char *path, const struct imgstat_options *given)
         FZ_CHECK(rc <= IMGSTAT_OK && rc >= FZ_MIN_CODE, "imgstat_scan: result %d", rc);
         if (rc == IMGSTAT_OK) {
             fz_check_totals(&t);
+            check_views(h, &t, flags);
             const char *w = imgstat_warning(h);
             if (w)
                 check_msg(w, "imgstat_warning");

@@ -700,6 +700,14 @@ static const struct row rows[] = {
                   LAYER(HL("bin/sh", ".wh..wh.plnk/1.1"))),
            IMGSTAT_EINPUT)},
     {ROW("W6 5000 hard links into 5000 AUFS targets", LAYERS(plnk_l0), 5000, 5000, "dirs=1")},
+    /* the target's inode is freed with its last name, in the layer; the end of the layer must
+     * not free it again (a twice-freed slot gave a, b and c one inode of 3 B: hiding a then
+     * took 3 B away, not 1).  L2 .wh.a -> b 2 + c 3: 2 files, 5 B. */
+    {ROW("W6 an AUFS target whose only name is replaced in its layer is freed once",
+         LAYERS(LAYER(D(".wh..wh.plnk/"), F(".wh..wh.plnk/1.1", 10),
+                      HL("bin/x", ".wh..wh.plnk/1.1"), D("bin/x/")),
+                LAYER(F("a", 1), F("b", 2), F("c", 3)), LAYER(WH(".wh.a"))),
+         2, 5, "dirs=2 per_path=5")},
 
     /* ---- C4: figures are exact; one beyond 2^63-1 reads IMGSTAT_TOO_BIG (18446744073709551615) */
     {ROW("C4 four 2^62-byte files do not fit",
