@@ -14,7 +14,7 @@
  * Ownership: the handle owns every string it returns; they stay valid until
  * imgstat_close().  The library never prints and never exits.
  * Thread safety: one handle per thread; distinct handles are independent.  The layer memo
- * (see imgstat_options) is opened by the first imgstat_scan, one connection per handle
+ * (see imgstat_options) is opened by imgstat_open, one connection per handle
  * (its decoder threads share it under a lock); handles given one imgstat_catalog share
  * that catalog's connection.  Its trouble never fails a scan: imgstat_cache_warning().
  */
