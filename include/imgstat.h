@@ -143,7 +143,7 @@ struct imgstat_layer_info {
     uint64_t paths_removed;      /* paths hidden: whiteouts, opaque dirs, replaced subtrees */
     uint64_t bytes_added, bytes_replaced; /* bytes of the files added, of the replacing files */
     uint64_t bytes_removed;               /* bytes of the regular files hidden (per path) */
-    int cached; /* 1: its entries came from the layer memo and its blob was not read */
+    int cached; /* 1: its entries came from the layer memo and its blob was not inflated */
 };
 
 /* Who the chosen image is (imgstat_image). */
