@@ -43,8 +43,7 @@ struct imgstat {
     struct tree *tree;                 /* the final view, after imgstat_scan */
     char warning[ERR_MSG_MAX];
     bool has_warning;
-    struct memo *memo;  /* the layer memo, once a scan asked for it */
-    bool memo_tried;    /* memo_start ran */
+    struct memo *memo;  /* the layer memo, opened before the input (a stream uses it, M5) */
     char memo_why[256]; /* why there is no memo, when no file could even be named */
 };
 
@@ -103,6 +102,8 @@ int imgstat_check_options(const struct imgstat_options *opt, char *msg, uint64_t
     return e.code;
 }
 
+static void memo_start(struct imgstat *h);
+
 int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *opt)
 {
     struct imgstat *h = calloc(1, sizeof *h);
@@ -122,6 +123,8 @@ int imgstat_open(imgstat **out, const char *path, const struct imgstat_options *
         .max_kept_bytes = limit(h->opt.max_kept_bytes, IMGSTAT_DEFAULT_MAX_KEPT_BYTES),
         .progress = h->opt.progress ? stream_progress : NULL,
         .progress_ctx = h};
+    memo_start(h);
+    so.memo = h->memo;
     if (src_open(&h->src, path, &so, e) != IMGSTAT_OK ||
         plan_read(h->src, &h->plan, e) != IMGSTAT_OK || plan_merge(&h->plan, e) != IMGSTAT_OK)
         return e->code;
@@ -189,15 +192,11 @@ bool api_cache_dir(const char *given, char *buf, size_t cap)
            dir_join(getenv("HOME"), ".cache/imgstat", buf, cap);
 }
 
-/* Open the layer memo for the first scan that can use it: not --verify (which reads every
- * blob), not a stream (its layers were decoded as they passed). */
+/* Open the layer memo before the input: a stream looks its members up while it is read,
+ * inside src_open (M5).  Never with --verify, which reads every blob. */
 static void memo_start(struct imgstat *h)
 {
-    if (h->memo_tried)
-        return;
-    h->memo_tried = true;
-    if ((h->opt.flags & (IMGSTAT_NO_CACHE | IMGSTAT_VERIFY)) || api_env_no_cache() ||
-        h->src->kind == SRC_STREAM)
+    if ((h->opt.flags & (IMGSTAT_NO_CACHE | IMGSTAT_VERIFY)) || api_env_no_cache())
         return;
     uint64_t max = h->opt.cache_max ? h->opt.cache_max : IMGSTAT_DEFAULT_CACHE_MAX;
     char dir[4096];
@@ -234,7 +233,6 @@ int imgstat_scan(imgstat *h, struct imgstat_totals *totals)
     if (img->warning && (h->opt.flags & IMGSTAT_VERIFY))
         return err_set(&h->err, IMGSTAT_EINPUT, "%s (--verify checks each layer's diff_id)",
                        img->warning);
-    memo_start(h);
     struct pipeline_opts po = {h->opt.jobs, h->opt.progress, h->opt.progress_ctx, h->memo};
     int rc = pipeline_run(h->src, img, &po, t, h->layers, &h->err);
     memo_flush(h->memo);

@@ -8,11 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "imgstat.h"
+
+#define TEXT_OF_(x) #x
+#define TEXT_OF(x) TEXT_OF_(x) /* a number's digits, for the schema's SQL */
 
 /*
  * The schema, one forward step per version: migrations[v] takes a file from version v to
@@ -92,7 +96,47 @@ static const char *const migrations[CAT_SCHEMA_VERSION] = {
     " image INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,"
     " seq INTEGER NOT NULL, nfiles INTEGER NOT NULL, data BLOB NOT NULL,"
     " UNIQUE (image, seq));",
+
+    /* 2 -> 3: the memo's checksums keyed (M3).  An unkeyed XXH3-128 is no defence against a
+     * blob crafted to collide with a remembered layer's; keyed with a secret of this file
+     * (random, never leaving it) it is.  The unkeyed checksums stored so far are forgotten:
+     * kept, none would ever match a keyed one, and a layer met elsewhere has its digest
+     * computed again, which gives it a keyed checksum.  The secret: migration_then. */
+    "CREATE TABLE memo_secret ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " secret BLOB NOT NULL CHECK (length(secret) = " TEXT_OF(
+        CAT_SECRET_BYTES) "));"
+                          "UPDATE memo_layers SET xxh128 = NULL;",
 };
+
+static int new_memo_secret(struct cat_db *d, struct err *e);
+
+/* What a step does that SQL cannot (randomness from the kernel), after its SQL and in the
+ * same transaction. */
+static int (*const migration_then[CAT_SCHEMA_VERSION])(struct cat_db *d, struct err *e) = {
+    [2] = new_memo_secret,
+};
+
+/* The memo's secret (M3): CAT_SECRET_BYTES from the kernel's generator, in the file. */
+static int new_memo_secret(struct cat_db *d, struct err *e)
+{
+    unsigned char secret[CAT_SECRET_BYTES];
+    for (size_t have = 0; have < sizeof secret;) {
+        ssize_t n = getrandom(secret + have, sizeof secret - have, 0);
+        if (n < 0 && errno != EINTR)
+            return err_sys(e, errno, "%s: getrandom", d->path);
+        have += n > 0 ? (size_t)n : 0;
+    }
+    static const char sql[] = "INSERT INTO memo_secret (id, secret) VALUES (1, ?1)";
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(d->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_blob(st, 1, secret, sizeof secret, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? IMGSTAT_OK : cat_fail(d, rc, "store the memo's secret", e);
+}
 
 int64_t cat_now_ms(void)
 {
@@ -248,7 +292,9 @@ static int migrate(struct cat_db *d, struct err *e)
         char bump[96];
         snprintf(bump, sizeof bump, "PRAGMA user_version = %lld; PRAGMA application_id = %d;",
                  (long long)v + 1, CAT_APP_ID);
-        if ((rc = cat_exec(d, migrations[v], e)) == IMGSTAT_OK)
+        if ((rc = cat_exec(d, migrations[v], e)) == IMGSTAT_OK && migration_then[v])
+            rc = migration_then[v](d, e);
+        if (rc == IMGSTAT_OK)
             rc = cat_exec(d, bump, e);
     }
     if (rc != IMGSTAT_OK) {

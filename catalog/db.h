@@ -27,8 +27,12 @@
 
 /* PRAGMA application_id of every imgstat catalog: "imgs". */
 #define CAT_APP_ID 0x696d6773
-/* The schema this imgstat writes: 1 the layer memo (issue 10), 2 adds the image catalog. */
-#define CAT_SCHEMA_VERSION 2
+/* The schema this imgstat writes: 1 the layer memo (issue 10), 2 adds the image catalog,
+ * 3 keys the memo's checksums with a secret of the file (memo_secret). */
+#define CAT_SCHEMA_VERSION 3
+/* The memo's XXH3 secret: XXH3's own default size (XXH_SECRET_DEFAULT_SIZE, above its
+ * minimum of 136), drawn from getrandom when the file gets schema 3. */
+#define CAT_SECRET_BYTES 192
 /* Statements kept prepared per connection: more than every query of the catalog. */
 #define CAT_MAX_STMTS 48
 

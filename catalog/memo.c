@@ -22,6 +22,7 @@ struct memo {
     struct used *used; /* rows read this session: their LRU time, where they were seen */
     size_t nused, capused;
     char warning[ERR_MSG_MAX];
+    unsigned char secret[CAT_SECRET_BYTES]; /* the file's XXH3 secret (M3) */
 };
 
 struct used {
@@ -50,7 +51,28 @@ static void memo_fail(struct memo *m, const struct err *e, bool writes_only)
         m->off = true;
 }
 
-struct memo *memo_attach(struct cat_db *db, uint64_t max_bytes)
+static const char SQL_SECRET[] = "SELECT secret FROM memo_secret WHERE id = 1";
+
+/* The file's XXH3 secret into m (M3); a file without one is damaged. */
+static int load_secret(struct memo *m, struct err *e)
+{
+    sqlite3_stmt *st;
+    int rc = cat_stmt(m->db, SQL_SECRET, &st, e);
+    if (rc != IMGSTAT_OK)
+        return rc;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CAT_SECRET_BYTES)
+        memcpy(m->secret, sqlite3_column_blob(st, 0), CAT_SECRET_BYTES);
+    else
+        rc = s == SQLITE_ROW || s == SQLITE_DONE
+                 ? err_set(e, IMGSTAT_EINPUT, "%s: the memo's secret is missing or malformed",
+                           m->db->path)
+                 : cat_fail(m->db, s, "read the memo's secret", e);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static struct memo *memo_new(struct cat_db *db, uint64_t max_bytes)
 {
     struct memo *m = calloc(1, sizeof *m);
     if (m) {
@@ -60,20 +82,46 @@ struct memo *memo_attach(struct cat_db *db, uint64_t max_bytes)
     return m;
 }
 
+/* Ready to use once its file is open: its secret read, or off. */
+static void memo_ready(struct memo *m)
+{
+    struct err e = {0};
+    cat_lock(m->db);
+    if (load_secret(m, &e) != IMGSTAT_OK)
+        memo_fail(m, &e, false);
+    cat_unlock(m->db);
+}
+
+struct memo *memo_attach(struct cat_db *db, uint64_t max_bytes)
+{
+    struct memo *m = memo_new(db, max_bytes);
+    if (m)
+        memo_ready(m);
+    return m;
+}
+
 struct memo *memo_open(const char *dir, uint64_t max_bytes)
 {
-    struct memo *m = memo_attach(NULL, max_bytes);
+    struct memo *m = memo_new(NULL, max_bytes);
     if (!m)
         return NULL;
     struct err e = {0};
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, MEMO_FILE);
     if (cat_make_dirs(dir, &e) == IMGSTAT_OK &&
-        cat_open(&m->db, path, MEMO_BUSY_MS, &e) == IMGSTAT_OK)
+        cat_open(&m->db, path, MEMO_BUSY_MS, &e) == IMGSTAT_OK) {
         m->own_db = true;
-    else
+        memo_ready(m);
+    } else {
         memo_fail(m, &e, false);
+    }
     return m;
+}
+
+const void *memo_secret(const struct memo *m, size_t *len)
+{
+    *len = CAT_SECRET_BYTES;
+    return memo_on(m) ? m->secret : NULL;
 }
 
 const char *memo_warning(const struct memo *m)
@@ -100,8 +148,8 @@ bool memo_on(const struct memo *m)
 
 static const char *compression_name(const unsigned char *s)
 {
-    static const char *const names[] = {"gzip", "zstd", "none"};
-    for (size_t i = 0; i < 3; i++)
+    static const char *const names[] = {"gzip", "zstd", "xz", "bzip2", "none"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (s && strcmp((const char *)s, names[i]) == 0)
             return names[i];
     return NULL;
@@ -299,12 +347,15 @@ int memo_blob_add(void *blob, const void *buf, size_t len)
     return blob_push(b, buf, len, ZSTD_e_continue);
 }
 
+/* A layer stored again (by another process meanwhile, or after its checksum was forgotten)
+ * keeps its row; the checksum of the bytes just verified replaces what it had. */
 static const char SQL_PUT[] =
     "INSERT INTO memo_layers (digest, rec_version, compression, blob_bytes, tar_bytes,"
     " stream_bytes, entries, raw_bytes, records, created_ms, last_used_ms, seen_dev, seen_ino,"
-    " seen_size, seen_mtime_ns, seen_ctime_ns, seen_offset)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-    " ON CONFLICT (digest, rec_version) DO NOTHING";
+    " seen_size, seen_mtime_ns, seen_ctime_ns, seen_offset, xxh128)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    " ON CONFLICT (digest, rec_version) DO UPDATE SET"
+    " xxh128 = coalesce(excluded.xxh128, xxh128)";
 static const char SQL_TOTAL[] = "SELECT bytes FROM memo_stats";
 static const char SQL_LRU[] = "SELECT id, length(records) FROM memo_layers ORDER BY last_used_ms";
 static const char SQL_EVICT[] = "DELETE FROM memo_layers WHERE id = ?1";
@@ -381,8 +432,8 @@ static void bind_loc(sqlite3_stmt *st, int first, const struct memo_loc *l)
 }
 
 static int put_row(struct memo *m, const char *key, unsigned version, const struct memo_figures *f,
-                   const struct memo_loc *where, const struct memo_blob *b, bool *evicted,
-                   struct err *e)
+                   const struct memo_loc *where, const unsigned char *xxh,
+                   const struct memo_blob *b, bool *evicted, struct err *e)
 {
     sqlite3_stmt *st;
     int rc = cat_begin(m->db, e);
@@ -397,7 +448,10 @@ static int put_row(struct memo *m, const char *key, unsigned version, const stru
         sqlite3_bind_int64(st, 8, (int64_t)b->raw);
         sqlite3_bind_blob(st, 9, b->buf, (int)b->len, SQLITE_STATIC);
         sqlite3_bind_int64(st, 10, cat_now_ms());
-        bind_loc(st, 11, where);
+        static const struct memo_loc nowhere; /* a stream's blob is in no file */
+        bind_loc(st, 11, where ? where : &nowhere);
+        if (xxh)
+            sqlite3_bind_blob(st, 17, xxh, 16, SQLITE_STATIC);
         rc = cat_step_done(m->db, st, "store a layer", e);
     }
     if (rc == IMGSTAT_OK)
@@ -409,7 +463,7 @@ static int put_row(struct memo *m, const char *key, unsigned version, const stru
 }
 
 void memo_put(struct memo *m, const char *key, unsigned version, const struct memo_figures *fig,
-              const struct memo_loc *where, struct memo_blob *b)
+              const struct memo_loc *where, const unsigned char *xxh, struct memo_blob *b)
 {
     if (!memo_on(m) || m->read_only || !b || b->failed || blob_push(b, NULL, 0, ZSTD_e_end) != 0)
         return;
@@ -418,7 +472,7 @@ void memo_put(struct memo *m, const char *key, unsigned version, const struct me
     struct err e = {0};
     bool evicted = false;
     cat_lock(m->db);
-    int rc = put_row(m, key, version, fig, where, b, &evicted, &e);
+    int rc = put_row(m, key, version, fig, where, xxh, b, &evicted, &e);
     if (rc != IMGSTAT_OK)
         memo_fail(m, &e, rc != IMGSTAT_EINPUT);
     else if (evicted) /* give the freed pages back to the file system */

@@ -2,13 +2,13 @@
  * memo: the layer memo (issue 10).  Per layer blob, its entry records (bytes the layer
  * above exported, zstd-compressed here) and the figures that do not depend on the layers
  * below, keyed by the blob's digest together with the record format version, so an imgstat
- * whose records differ never reads another's.  What is stored was verified by the caller:
- * the digest of the bytes it read equals the key.
+ * whose records differ never reads another's (M1).  What is stored was verified by the
+ * caller: the digest of the bytes it read equals the key (M2).
  *
  * A struct memo is one scan's session on a catalog file (db.h), owned or shared.  It counts
  * its hits and misses, notes the layers it used (memo_flush makes them most recently used),
  * and at its first failure turns itself off, or read-only when only writing failed, keeping
- * one warning line: the memo never costs an answer.  Every call is thread-safe (it takes
+ * one warning line: the memo never costs an answer (M7).  Every call is thread-safe (it takes
  * the file's lock); compression and decompression run outside the lock.
  */
 #ifndef IMGSTAT_CAT_MEMO_H
@@ -57,6 +57,11 @@ void memo_note(struct memo *m, const char *msg);
 /* Is the memo still in use? */
 bool memo_on(const struct memo *m);
 
+/* The file's secret for every XXH3-128 the memo stores or compares
+ * (XXH3_128bits_reset_withSecret; M3): *len bytes, valid until memo_close; NULL when the
+ * memo is off. */
+const void *memo_secret(const struct memo *m, size_t *len);
+
 /* Where a blob's bytes are: the identity of the file holding them (its ctime changes on
  * any write) and the offset in it.  Bytes seen at an unchanged place are the same bytes. */
 struct memo_loc {
@@ -69,7 +74,7 @@ struct memo_row {
     int64_t id;
     struct memo_figures fig;
     struct memo_loc seen; /* where its blob was last seen and checked */
-    bool has_xxh;         /* xxh: XXH3-128 of the blob, once a check computed it */
+    bool has_xxh;         /* xxh: keyed XXH3-128 of the blob (memo_secret), when known */
     unsigned char xxh[16];
     void *z; /* the compressed records (owned; memo_row_free) */
     size_t zlen;
@@ -79,7 +84,7 @@ struct memo_row {
 /*
  * The layer stored under key (a digest) and version into *row; false when there is none (a
  * miss is counted).  max_stream (0: none): a layer whose whole uncompressed stream is larger
- * is passed over, so a limit fails as it would cold.  The caller then checks that the blob
+ * is passed over, so a limit fails as it would cold (M6).  The caller then checks that the blob
  * it has is the stored one and says so with memo_confirm or memo_reject.
  */
 bool memo_lookup(struct memo *m, const char *key, unsigned version, uint64_t max_stream,
@@ -105,11 +110,12 @@ struct memo_blob *memo_blob_new(void);
 int memo_blob_add(void *blob, const void *buf, size_t len);
 void memo_blob_free(struct memo_blob *b);
 
-/* Store a verified layer whose blob was read at `where` (nothing happens when the memo is
- * off or read-only); evicts the least recently used layers beyond the size bound in the same
- * transaction. */
+/* Store a verified layer whose blob was read at `where` (NULL: in no file, a stream's member)
+ * with xxh, the keyed XXH3-128 of its bytes (NULL: unknown); nothing happens when the memo is
+ * off or read-only.  A layer already stored keeps its row and takes the checksum.  Evicts
+ * the least recently used layers beyond the size bound in the same transaction. */
 void memo_put(struct memo *m, const char *key, unsigned version, const struct memo_figures *fig,
-              const struct memo_loc *where, struct memo_blob *b);
+              const struct memo_loc *where, const unsigned char *xxh, struct memo_blob *b);
 
 /* Write the session's hits, misses, the use times of the layers it read and where their
  * blobs were seen. */

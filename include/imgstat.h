@@ -17,7 +17,7 @@
  * Ownership: the handle owns every string it returns; they stay valid until
  * imgstat_close().  The library never prints and never exits.
  * Thread safety: one handle per thread; distinct handles are independent.  The layer memo
- * (see imgstat_options) is opened by the first imgstat_scan, one connection per handle
+ * (see imgstat_options) is opened by imgstat_open, one connection per handle
  * (its decoder threads share it under a lock); handles given one imgstat_catalog share
  * that catalog's connection.  Its trouble never fails a scan: imgstat_cache_warning().
  */
@@ -149,7 +149,7 @@ struct imgstat_layer_info {
     uint64_t paths_removed;      /* paths hidden: whiteouts, opaque dirs, replaced subtrees */
     uint64_t bytes_added, bytes_replaced; /* bytes of the files added, of the replacing files */
     uint64_t bytes_removed;               /* bytes of the regular files hidden (per path) */
-    int cached;             /* 1: its entries came from the layer memo and its blob was not read */
+    int cached;             /* 1: its entries came from the layer memo; its blob was not inflated */
     const char *created_by; /* the command that made it, from the config's history, or NULL */
 };
 

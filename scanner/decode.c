@@ -60,8 +60,11 @@ struct dec *dec_new(const struct byte_src *up, const struct dec_opts *o)
     d->up = *up;
     d->o = *o;
     d->xz = (lzma_stream)LZMA_STREAM_INIT;
+    d->xxh = o->xxh_secret ? XXH3_createState() : NULL;
     if ((o->in_alg && !digest_init(&d->din, o->in_alg)) ||
-        (o->out_alg && !digest_init(&d->dout, o->out_alg))) {
+        (o->out_alg && !digest_init(&d->dout, o->out_alg)) || (o->xxh_secret && !d->xxh) ||
+        (d->xxh &&
+         XXH3_128bits_reset_withSecret(d->xxh, o->xxh_secret, o->xxh_secret_len) != XXH_OK)) {
         dec_free(d);
         return NULL;
     }
@@ -74,6 +77,7 @@ void dec_free(struct dec *d)
         return;
     digest_free(&d->din);
     digest_free(&d->dout);
+    XXH3_freeState(d->xxh);
     dec_codecs_free(d);
     free(d);
 }
@@ -103,6 +107,8 @@ static int up_next(struct dec *d, const unsigned char **b, size_t *n, struct err
     d->in_bytes += (uint64_t)got;
     if (d->o.in_alg)
         digest_update(&d->din, *b, (size_t)got);
+    if (d->xxh)
+        XXH3_128bits_update(d->xxh, *b, (size_t)got);
     return 1;
 }
 
@@ -266,10 +272,10 @@ int dec_drain(struct dec *d, struct err *e)
             ;
     if (n < 0)
         return (int)n;
-    if (!d->o.in_alg)
+    if (!d->o.in_alg && !d->xxh)
         return IMGSTAT_OK;
     size_t len;
-    int rc; /* trailing data: the blob's digest covers it */
+    int rc; /* trailing data: the blob's digest and checksum cover it */
     while ((rc = up_next(d, &buf, &len, e)) > 0)
         ;
     return rc;
@@ -286,4 +292,7 @@ void dec_result(struct dec *d, struct dec_result *r)
     r->out_bytes = d->out_bytes;
     memcpy(r->in_digest, d->in_digest, DIGEST_MAX);
     memcpy(r->out_digest, d->out_digest, DIGEST_MAX);
+    r->has_xxh = d->xxh != NULL;
+    if (d->xxh)
+        XXH128_canonicalFromHash((XXH128_canonical_t *)r->xxh, XXH3_128bits_digest(d->xxh));
 }

@@ -2,7 +2,7 @@
  * decode: a blob's bytes on their way to a tar reader (a layer's, layers/tar.h; or the outer
  * tarball's, libarchive through a callback in source.c).
  *
- *   upstream (file range, outer stream, memory, a pipe) -> [digest of the blob]
+ *   upstream (file range, outer stream, memory, a pipe) -> [digest, keyed XXH3 of the blob]
  *     -> gzip (ISA-L, else zlib) | zstd (libzstd) | xz (liblzma) | bzip2 (libbz2) | none
  *     -> [digest and count of the tar stream, --max-layer-bytes] -> the tar reader
  *
@@ -32,12 +32,18 @@ struct dec_opts {
     uint64_t max_out;    /* tar bytes allowed; 0: no limit */
     const char *in_alg;  /* digest the blob with this algorithm, or NULL */
     const char *out_alg; /* digest the tar stream, or NULL */
+    /* the layer memo's secret (memo_secret, borrowed until dec_free): with it, the blob's
+     * keyed XXH3-128 too (M3), at memory speed beside the digest; NULL: none */
+    const void *xxh_secret;
+    size_t xxh_secret_len;
 };
 
 struct dec_result {
     const char *codec; /* "gzip", "zstd", "xz", "bzip2" or "none" */
     uint64_t in_bytes, out_bytes;
     char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX]; /* "" unless asked for */
+    bool has_xxh;                                       /* with xxh_secret: */
+    unsigned char xxh[16]; /* the blob's keyed XXH3-128, canonical (big-endian) bytes */
 };
 
 struct dec;
@@ -59,10 +65,10 @@ struct dec *dec_new(const struct byte_src *up, const struct dec_opts *o);
 void dec_src(struct dec *d, struct byte_src *out);
 
 /* After the reader is done: decode the rest of a compressed blob, and read the rest of the
- * blob when a digest is asked for, so that the digests cover every byte (D5). */
+ * blob when a digest or checksum is asked for, so that they cover every byte (D5). */
 int dec_drain(struct dec *d, struct err *e);
 
-/* Counts, and the digests when asked for (valid once, after the last read). */
+/* Counts, and the digests and checksum when asked for (valid once, after the last read). */
 void dec_result(struct dec *d, struct dec_result *r);
 
 void dec_free(struct dec *d);

@@ -6,6 +6,7 @@
 #define IMGSTAT_DECODE_IMPL_H
 
 #include <bzlib.h>
+#include <xxhash.h>
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -35,6 +36,7 @@ struct dec {
     uint64_t in_bytes, out_bytes;
     uint64_t zstd_window; /* of the frame being decoded, for the message when it is too large */
     struct digest_ctx din, dout;
+    XXH3_state_t *xxh; /* the blob's keyed checksum, with o.xxh_secret */
 #ifdef HAVE_ISAL
     struct inflate_state isal;
 #else

@@ -60,9 +60,12 @@ struct member {
     int why_code;                       /* its error code */
     const char *compression;            /* of a recorded layer */
     uint64_t tar_bytes;                 /* of a recorded layer */
+    bool cached;                        /* its records came from the layer memo (M5) */
     const char *in_digest, *out_digest; /* --verify: of the blob and of its tar stream */
     struct member *hnext;
 };
+
+struct memo;
 
 struct src_opts {
     uint64_t max_layer_bytes; /* 0: no limit */
@@ -72,6 +75,9 @@ struct src_opts {
     /* a stream's one pass: input bytes read and entries recorded so far */
     void (*progress)(void *ctx, uint64_t bytes_read, uint64_t input_size, uint64_t entries);
     void *progress_ctx;
+    /* the layer memo (borrowed; NULL: none): a stream looks up and stores its members as
+     * they pass (M5), and a blob hashed for it also gets its keyed checksum (M3) */
+    struct memo *memo;
 };
 
 struct source {
@@ -121,11 +127,14 @@ struct layer_meta {
     /* the blob (when in_alg was given and it was read to its end, else "") and, with
      * --verify, the tar stream */
     char in_digest[DIGEST_MAX], out_digest[DIGEST_MAX];
+    bool has_xxh; /* in_alg with the memo on: the blob's keyed XXH3-128 (M3) */
+    unsigned char in_xxh[16];
 };
 
 /* Decode a member found by src_layer() as a layer tar and emit its entries; meta may be NULL.
  * in_alg: hash the blob with this algorithm, reading it to its end (--verify, and the layer
- * memo, which stores only what it saw hashed); a layer walked by seeking is never hashed.
+ * memo, which stores only what it saw hashed, with its keyed checksum when opts.memo is on);
+ * a layer walked by seeking is never hashed.
  * Thread-safe: several members of one source may be walked at once. */
 int src_walk_member(const struct source *s, const struct member *m, const char *in_alg,
                     layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e);

@@ -12,19 +12,22 @@
 
 #include "decode.h"
 #include "err.h"
+#include "memo.h"
 #include "reader.h"
 #include "source_impl.h"
 #include "tar.h"
 
 /* Walk a layer blob read from `up` through the decode pipeline (decode.h) into sink.
- * in_alg: hash the blob with this algorithm, for --verify or the layer memo (NULL: none);
- * the blob is read to its end either way (D5). */
+ * in_alg: hash the blob with this algorithm, for --verify or the layer memo (NULL: none),
+ * and for the memo its keyed checksum too (M3); the blob is read to its end either way (D5). */
 int src_walk_dec(const struct source *s, const struct byte_src *up, const char *in_alg,
                  layer_sink sink, void *ctx, struct layer_meta *meta, struct err *e)
 {
     static const struct src_opts defaults = {0};
     const struct src_opts *so = s ? &s->opts : &defaults;
-    struct dec_opts o = {so->max_layer_bytes, in_alg, so->verify ? "sha256" : NULL};
+    struct dec_opts o = {so->max_layer_bytes, in_alg, so->verify ? "sha256" : NULL, NULL, 0};
+    if (in_alg)
+        o.xxh_secret = memo_secret(so->memo, &o.xxh_secret_len);
     struct dec *d = dec_new(up, &o);
     if (!d)
         return err_nomem(e);
@@ -42,6 +45,8 @@ int src_walk_dec(const struct source *s, const struct byte_src *up, const char *
         meta->stream_bytes = r.out_bytes;
         memcpy(meta->in_digest, r.in_digest, DIGEST_MAX);
         memcpy(meta->out_digest, r.out_digest, DIGEST_MAX);
+        meta->has_xxh = r.has_xxh;
+        memcpy(meta->in_xxh, r.xxh, sizeof meta->in_xxh);
     }
     dec_free(d);
     return rc;
@@ -88,8 +93,7 @@ static int walks_by_seeking(const struct source *s, int fd, const struct member 
     size_t hn = m->size < sizeof head ? (size_t)m->size : sizeof head;
     if (range_pread(fd, m->offset, m->sparse, m->nsparse, head, hn, 0, m->name, e) != IMGSTAT_OK)
         return e->code;
-    *seeks = strcmp(dec_sniff(head, hn), "none") == 0 && !dec_foreign(head, hn) &&
-             !s->opts.verify;
+    *seeks = strcmp(dec_sniff(head, hn), "none") == 0 && !dec_foreign(head, hn) && !s->opts.verify;
     return IMGSTAT_OK;
 }
 
@@ -120,6 +124,7 @@ static int walk_file(const struct source *s, int fd, const struct member *m, con
             meta->tar_bytes = tar_bytes;
             meta->stream_bytes = 0;
             meta->in_digest[0] = meta->out_digest[0] = '\0';
+            meta->has_xxh = false;
         }
         range_fini(&rr);
         return rc;
@@ -144,6 +149,7 @@ int src_walk_member(const struct source *s, const struct member *m, const char *
             meta->stream_bytes = 0;
             snprintf(meta->in_digest, DIGEST_MAX, "%s", m->in_digest ? m->in_digest : "");
             snprintf(meta->out_digest, DIGEST_MAX, "%s", m->out_digest ? m->out_digest : "");
+            meta->has_xxh = false;
         }
         return rec_replay(&m->rec, sink, ctx, e);
     }

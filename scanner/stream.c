@@ -6,7 +6,10 @@
  * - a JSON document (not a tar header, first byte '{' or '[' after blanks) is kept whole,
  *   within --max-kept-bytes over all members (S4);
  * - every other member is decoded as a layer and its entries recorded, whatever its
- *   size; what fails to decode is remembered, an error only if an image uses it.
+ *   size; what fails to decode is remembered, an error only if an image uses it.  With the
+ *   layer memo, a member whose name carries a digest is looked up first and, on a usable row,
+ *   read through with a checksum instead of being decoded; else it is stored once decoded
+ *   (M5, memoize.h).
  * A sparse member's holes are read as zeros (S2).
  */
 #include <errno.h>
@@ -19,6 +22,7 @@
 
 #include "decode.h"
 #include "err.h"
+#include "memoize.h"
 #include "reader.h"
 #include "source_impl.h"
 #include "path.h"
@@ -230,7 +234,22 @@ static int rec_progress_sink(void *ctx, const struct layer_entry *ent, struct er
     return rec_sink(c->rec, ent, e);
 }
 
-/* Decode the member as a layer into m->rec while the outer stream passes. */
+/* The entries of a member just taken from the memo count as if decoded (M6). */
+static int count_cached(struct source *s, struct member *m, struct err *e)
+{
+    s->recorded += m->rec.count;
+    src_stream_progress(s);
+    if (s->opts.max_entries && s->recorded > s->opts.max_entries) {
+        s->over_limit = true;
+        return err_set(e, IMGSTAT_ELIMIT,
+                       "%s: more than %llu tar entries in the stream (raise it with --max-entries)",
+                       m->name, (unsigned long long)s->opts.max_entries);
+    }
+    return IMGSTAT_OK;
+}
+
+/* Decode the member as a layer into m->rec while the outer stream passes (or, M5, take its
+ * records from the layer memo while its bytes pass). */
 static int record_member(struct source *s, struct nest *n, struct member *m, struct err *e)
 {
     if (!s->dirs && !(s->dirs = rec_dirs_new()))
@@ -240,8 +259,15 @@ static int record_member(struct source *s, struct nest *n, struct member *m, str
     struct layer_meta meta;
     struct rec_ctx rc_ctx = {s, &m->rec};
     struct byte_src up = {nest_read, NULL, n};
-    const char *alg = s->opts.verify ? src_name_alg(m->name) : NULL; /* hash only to verify */
-    int rc = src_walk_dec(s, &up, alg, rec_progress_sink, &rc_ctx, &meta, &le);
+    char key[DIGEST_MAX], key_alg[16];
+    bool keyed = memoize_stream_key(s, m, key, key_alg), done = false;
+    int rc = keyed ? memoize_stream_lookup(s, m, key, &up, &done, &le) : IMGSTAT_OK;
+    if (rc == IMGSTAT_OK && done)
+        return m->cached ? count_cached(s, m, e) : IMGSTAT_OK;
+    /* hashed to verify it, or for the memo, which stores only what it saw hashed (M2) */
+    const char *alg = s->opts.verify ? src_name_alg(m->name) : keyed ? key_alg : NULL;
+    if (rc == IMGSTAT_OK)
+        rc = src_walk_dec(s, &up, alg, rec_progress_sink, &rc_ctx, &meta, &le);
     if (n->why[0])
         return err_set(e, IMGSTAT_EINPUT, "%s: %s", m->name, n->why);
     if (rc == IMGSTAT_ENOMEM)
@@ -258,6 +284,8 @@ static int record_member(struct source *s, struct nest *n, struct member *m, str
     m->recorded = true;
     m->compression = meta.compression;
     m->tar_bytes = meta.tar_bytes;
+    if (keyed)
+        memoize_stream_store(s, m, key, &meta);
     if (s->opts.verify && (!(m->in_digest = arena_strdup(&s->arena, meta.in_digest)) ||
                            !(m->out_digest = arena_strdup(&s->arena, meta.out_digest))))
         return err_nomem(e);

@@ -13,6 +13,13 @@ used layers go first beyond --cache-max; and every fault (an unwritable, absent 
 folder, a damaged, truncated, locked, newer or foreign file, kill -9 during writes, a schema
 upgrade) leaves the answer and the exit status alone, with one warning line.
 
+Streams and keyed checksums (rules M1-M7, docs/rules.md): every testdata case and the corpus
+through a real pipe only, cold then warm; --detail's "cached" through a pipe; a blob whose
+bytes do not match its name (or with one byte changed) fed through a pipe after its good twin
+was remembered gives the documented error, and reads as cold with --no-cache; limits fail
+warm as cold; each file's secret, and every stored checksum against XXH3-128 computed by
+libxxhash alone (xxhkey, built beside catq); the schema 2 -> 3 migration.
+
 The catalog (catq, the public API from the command line): `imgstat add` of the corpus, each
 image found by image ID, prefix or ref, its totals against the corpus answers and its file
 pages against the corpus file lists (computed outside imgstat), '%' and '_' as literal text,
@@ -38,13 +45,17 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+import run_cases  # noqa: E402  (its check() judges a case's run)
 from testlib import finish, ok  # noqa: E402
+from testlib import run as pipe_run  # noqa: E402  (feeds stdin through a real pipe)
 
 EXE, CATQ, ROOT = (os.path.abspath(a) for a in sys.argv[1:4])
 ONLY = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else None
 CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus"))
 CONFORMANCE = os.path.normpath(os.path.join(ROOT, "..", "shared", "tools", "conformance"))
 REC_FORMAT_VERSION = 1  # layers/record.h
+SCHEMA_VERSION = 3  # catalog/db.h CAT_SCHEMA_VERSION
+SECRET_BYTES = 192  # catalog/db.h CAT_SECRET_BYTES
 # under AddressSanitizer everything is slower: kills are spread over a longer time
 ASAN = "libasan" in subprocess.run(["ldd", EXE], capture_output=True, text=True).stdout
 
@@ -140,14 +151,25 @@ def layer_zraw(*entries):
     return g.Layer(list(entries), comp="zstd", blob=zstd_raw(tar), stream=tar)
 
 
-def oci_dir(path, layers, ref="img", blobs=None):
-    """An OCI layout of one image; blobs: {digest: bytes} written instead of the layers' own."""
+def oci_layout(layers, ref, blobs):
     lay = g.OCILayout()
     m = lay.image(g.Image(layers, name=ref))
     lay.index["manifests"] = [g.desc_with(m, annotations={g.REF_NAME: ref})]
     lay.blobs.update(blobs or {})
+    return lay
+
+
+def oci_dir(path, layers, ref="img", blobs=None):
+    """An OCI layout of one image; blobs: {digest: bytes} written instead of the layers' own."""
     shutil.rmtree(path, ignore_errors=True)
-    lay.write_dir(path)
+    oci_layout(layers, ref, blobs).write_dir(path)
+    return path
+
+
+def oci_tar(path, layers, ref="img", blobs=None):
+    """The same as an oci-archive tarball (blobs first, as skopeo writes them)."""
+    files = oci_layout(layers, ref, blobs).files()
+    g.write_outer_tar(path, [g.tar_member(k, v) for k, v in sorted(files.items())])
     return path
 
 
@@ -512,20 +534,276 @@ def test_migration(img):
     imgstat([img], d)
     db = memo_db(d)
     c = sqlite3.connect(db)
-    for t in ("image_files", "image_refs", "images", "inputs"):
+    for t in ("image_files", "image_refs", "images", "inputs", "memo_secret"):
         c.execute("DROP TABLE %s" % t)
     c.execute("PRAGMA user_version = 1")
     c.commit()
     c.close()
     code, out, err = imgstat(["--detail", img], d)
-    ok("migration 1->2: the layers survive", code == 0 and cached_flags(out) == [True] * 3,
+    ok("migration 1->3: the layers survive", code == 0 and cached_flags(out) == [True] * 3,
        out[:200] + err)
-    ok("migration 1->2: version", sql(db, "PRAGMA user_version") == [(2,)])
+    ok("migration 1->3: version", sql(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)])
     fresh_dir = fresh("migrate-new")
     imgstat([img], fresh_dir)
     schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
-    ok("migration 1->2: the schema of a new file",
+    ok("migration 1->3: the schema of a new file",
        sql(db, schema) == sql(memo_db(fresh_dir), schema))
+
+
+# ---- 6. streams and keyed checksums (M3, M5, M6) ----------------------------------------
+
+XXHKEY = os.path.join(os.path.dirname(CATQ), "xxhkey")
+STD_DIR = os.path.join(ROOT, "testdata", "oci", "std-gzip")
+STD_TAR = os.path.join(ROOT, "testdata", "oci", "std-gzip.oci.tar")  # the same image, tarred
+
+
+def xxhkey(secret, path):
+    """XXH3-128 of the file at path keyed with secret (None: unkeyed), computed by libxxhash
+    alone (tests/catalog/xxhkey.c), as canonical bytes."""
+    code, out, err = run([XXHKEY, secret.hex() if secret else "-", path])
+    assert code == 0, err
+    return bytes.fromhex(out.strip())
+
+
+def pipe(args, path, cache, no_cache=False):
+    """cat PATH | imgstat ARGS -"""
+    return pipe_run([EXE] + args + ["-"], path, env=env_for(cache, no_cache), timeout=300)
+
+
+def secret_of(cache):
+    return sql(memo_db(cache), "SELECT secret FROM memo_secret")[0][0]
+
+
+def blob_path(layout, digest):
+    return os.path.join(layout, "blobs", *digest.split(":"))
+
+
+def without_cached(out):
+    d = json.loads(out)
+    for layer in d["layers"]:
+        layer.pop("cached")
+    return d
+
+
+def test_stream_pipes():
+    """M5: every testdata case and the shared corpus through a real pipe only, cold then warm
+    from one fresh cache folder: each run as its case expects (independent answers), the warm
+    answer equal to the cold one, and the warm pass taking layers from the memo."""
+    sets = [os.path.join(ROOT, "testdata", "cases.json")]
+    if os.path.exists(os.path.join(CORPUS, "cases.json")):
+        sets.append(os.path.join(CORPUS, "cases.json"))
+    cache = fresh("pipes")
+    cold = {}
+    for label in ("cold", "warm"):
+        bad, n = [], 0
+        for cases_file in sets:
+            base = os.path.dirname(cases_file)
+            for case in json.load(open(cases_file))["cases"]:
+                path = os.path.join(base, case["input"])
+                if not os.path.isfile(path) or not case.get("stdin", True):
+                    continue
+                got = pipe(case.get("args", []), path, cache)
+                why = run_cases.check(case, *got)
+                key = (cases_file, case["name"])
+                if why is None and label == "warm" and got[:2] != cold[key]:
+                    why = "warm %r differs from cold %r" % (got[:2], cold[key])
+                cold.setdefault(key, got[:2])
+                n += 1
+                if why:
+                    bad.append("%s: %s" % (case["name"], " ".join(why.split())[:200]))
+        ok("pipes only, %s: %d cases as expected" % (label, n), not bad, bad[:5])
+        if label == "cold":
+            hits0 = sql(memo_db(cache), "SELECT hits FROM memo_stats")[0][0]
+    hits = sql(memo_db(cache), "SELECT hits FROM memo_stats")[0][0]
+    ok("pipes only: the warm pass hits", hits > hits0 + 100, (hits0, hits))
+
+
+def test_stream_detail():
+    """M5: --detail through a pipe says which layers came from the memo, and nothing else
+    changes; rows stored from a pipe have no place but a checksum, which a file scan trusts;
+    rows stored from a file are used by a pipe."""
+    cache = fresh("stream-detail")
+    db = memo_db(cache)
+    ref = pipe(["--detail"], STD_TAR, None, no_cache=True)
+    ok("stream detail: reference", ref[0] == 0 and cached_flags(ref[1]) == [False] * 3, ref)
+    cold = pipe(["--detail"], STD_TAR, cache)
+    ok("stream detail cold: as --no-cache", cold == ref, cold[1][:300] + cold[2])
+    rows = sql(db, "SELECT seen_ino, length(xxh128) FROM memo_layers")
+    ok("M5 stream store: 3 rows, no place, a checksum", rows == [(0, 16)] * 3, rows)
+    warm = pipe(["--detail"], STD_TAR, cache)
+    ok("M5 stream hit: cached true", warm[0] == 0 and cached_flags(warm[1]) == [True] * 3
+       and warm[2] == "", warm[1][:300] + warm[2])
+    ok("M5 stream hit: the same detail", warm[0] == 0 and without_cached(warm[1]) ==
+       without_cached(ref[1]), warm[1][:400])
+    ok("M5 stream: 3 hits, 3 misses", sql(db, "SELECT hits, misses FROM memo_stats") == [(3, 3)],
+       sql(db, "SELECT hits, misses FROM memo_stats"))
+    code, out, err = imgstat(["--detail", STD_DIR], cache)
+    ok("M4 a file trusts a stream's row by its checksum", code == 0 and
+       cached_flags(out) == [True] * 3 and err == "", out[:300] + err)
+    ok("M4 ... and remembers the file's place",
+       all(ino for (ino,) in sql(db, "SELECT seen_ino FROM memo_layers")))
+    cache2 = fresh("stream-detail-file")
+    imgstat([STD_DIR], cache2)
+    got = pipe(["--detail"], STD_TAR, cache2)
+    ok("M3 rows stored from a file have their checksum: a pipe uses them",
+       got[0] == 0 and cached_flags(got[1]) == [True] * 3, got[1][:300] + got[2])
+
+
+def test_codecs_warm():
+    """M1: layers of every codec are stored and used, from a file and from a pipe (rows of xz
+    and bzip2 layers were once read back as malformed, turning the memo off)."""
+    for name in ("D6-xz-layer.oci.tar", "D6-bzip2-layer.oci.tar", "D6-bzip2-two-streams.oci.tar"):
+        path = os.path.join(ROOT, "testdata", "codec", name)
+        for how in ("file", "pipe"):
+            cache = fresh("codec")
+            runs = []
+            for _ in range(2):
+                runs.append(pipe(["--detail"], path, cache) if how == "pipe" else
+                            imgstat(["--detail", path], cache))
+            (c1, o1, e1), (c2, o2, e2) = runs
+            ok("M1 %s (%s): cold, then warm from the memo" % (name, how),
+               c1 == c2 == 0 and e1 == e2 == "" and cached_flags(o2) == [True] * len(
+                   cached_flags(o1)) and without_cached(o1) == without_cached(o2),
+               "%s %s" % (o2[:300], e1 + e2))
+
+
+def test_stream_forged():
+    """M5: a blob whose bytes do not match its name, met in a pipe after its good twin was
+    remembered.  GOOD's layer holds /etc/a and /etc/b of 5 bytes each (2 files, 10 bytes);
+    LIAR's blob under GOOD's digest has /etc/b of 6 bytes (2 files, 11 bytes) and the same
+    size (raw zstd blocks, as in test_lying_blob); FLIP is GOOD's blob with the first data
+    byte of /etc/a changed (the same 2 files, 10 bytes: 13 bytes of zstd frame header, 3 of
+    block header, 512 of tar header before it); LIARGZ has LIAR's entries gzip-compressed
+    under GOOD's digest, a size the memo does not know."""
+    good_l = layer_zraw(g.F("etc/a", 5), g.F("etc/b", 5))
+    liar_l = layer_zraw(g.F("etc/a", 5), g.F("etc/b", 6))
+    liar_gz = g.L(g.F("etc/a", 5), g.F("etc/b", 6), comp="gzip")
+    flip = bytearray(good_l.blob)
+    flip[13 + 3 + 512] ^= 0x20
+    assert len(good_l.blob) == len(liar_l.blob) != len(liar_gz.blob)
+    good = oci_tar(os.path.join(TMP, "good.tar"), [good_l], "good")
+    imgs = {"liar": (oci_tar(os.path.join(TMP, "liar.tar"), [good_l], "liar",
+                             {good_l.digest: liar_l.blob}), (2, 11)),
+            "one byte changed": (oci_tar(os.path.join(TMP, "flip.tar"), [good_l], "flip",
+                                         {good_l.digest: bytes(flip)}), (2, 10))}
+    liargz = oci_tar(os.path.join(TMP, "liargz.tar"), [good_l], "liargz",
+                     {good_l.digest: liar_gz.blob})
+    cache = fresh("forged")
+    db = memo_db(cache)
+    digests = lambda: sql(db, "SELECT digest FROM memo_layers")  # noqa: E731
+    misses = lambda: sql(db, "SELECT misses FROM memo_stats")[0][0]  # noqa: E731
+    code, out, err = pipe([], imgs["liar"][0], cache)
+    ok("M2 liar in a pipe, cold: the bytes' answer, reported, not stored",
+       code == 0 and stats(out) == (2, 11) and "not stored" in err and digests() == [],
+       out + err)
+    code, out, err = pipe(["--detail"], good, cache)
+    ok("M2 good in a pipe: stored", code == 0 and stats(out) == (2, 10) and
+       cached_flags(out) == [False] and digests() == [(good_l.digest,)], out + err)
+    for what, (path, want) in imgs.items():
+        before = misses()
+        code, out, err = pipe([], path, cache)
+        ok("M5 %s after good, warm pipe: refused" % what,
+           code == 1 and out == "" and len(err.splitlines()) == 1 and
+           "rerun with --no-cache" in err and good_l.digest in err and
+           "damaged or forged" in err, "%s %r %r" % (code, out, err))
+        ok("M5 %s: a miss" % what, misses() == before + 1, (before, misses()))
+        code, out, err = pipe([], path, cache, no_cache=True)
+        ok("M5 %s with --no-cache: read as cold" % what,
+           code == 0 and stats(out) == want and err == "", out + err)
+    code, out, err = pipe(["--detail"], liargz, cache)
+    ok("M5 a blob of another size under good's name: decoded, answered, not stored",
+       code == 0 and stats(out) == (2, 11) and cached_flags(out) == [False] and
+       "not stored" in err, out + err)
+    code, out, err = pipe(["--detail"], good, cache)
+    ok("M5 good again: from the memo", code == 0 and stats(out) == (2, 10) and
+       cached_flags(out) == [True], out + err)
+    ok("M5 forged blobs never replaced the good row", digests() == [(good_l.digest,)], digests())
+    good_file = os.path.join(TMP, "good.blob")
+    with open(good_file, "wb") as f:
+        f.write(good_l.blob)
+    ok("M3 the row's checksum is good's, keyed",
+       sql(db, "SELECT xxh128 FROM memo_layers") == [(xxhkey(secret_of(cache), good_file),)])
+
+
+def test_stream_limits():
+    """M6: --max-entries and --max-layer-bytes fail warm through a pipe exactly as cold (the
+    first layer of std-gzip holds more than 5 entries and 18432 tar bytes, gen_fixtures)."""
+    for args in (["--max-entries", "5"], ["--max-layer-bytes", "10000"]):
+        cache = fresh("limits")
+        pipe([], STD_TAR, cache)
+        cold = pipe(args, STD_TAR, None, no_cache=True)
+        warm = pipe(args, STD_TAR, cache)
+        ok("M6 %s: cold fails" % args[0], cold[0] == 1 and "raise it with " + args[0] in cold[2],
+           cold)
+        ok("M6 %s: warm fails the same" % args[0], warm == cold, "%r vs %r" % (warm, cold))
+
+
+def test_secret():
+    """M3: each memo file has its own secret, and every stored checksum is the XXH3-128 of
+    the blob keyed with it, as libxxhash computes it (xxhkey), from a file scan and from a
+    pipe; the unkeyed one differs."""
+    a, b = fresh("secret-a"), fresh("secret-b")
+    imgstat([STD_DIR], a)
+    pipe([], STD_TAR, b)
+    sa, sb = secret_of(a), secret_of(b)
+    ok("M3 a secret of %d bytes" % SECRET_BYTES, len(sa) == len(sb) == SECRET_BYTES,
+       (len(sa), len(sb)))
+    ok("M3 two files, two secrets", sa != sb)
+    for cache, secret, how in ((a, sa, "file"), (b, sb, "pipe")):
+        rows = sql(memo_db(cache), "SELECT digest, xxh128 FROM memo_layers")
+        want = [(d, xxhkey(secret, blob_path(STD_DIR, d))) for d, _ in rows]
+        ok("M3 checksums stored from a %s: keyed XXH3-128" % how, len(rows) == 3 and rows == want,
+           rows)
+        ok("M3 ... not the unkeyed one (%s)" % how,
+           all(x != xxhkey(None, blob_path(STD_DIR, d)) for d, x in rows))
+
+
+def make_schema2(cache, layout):
+    """Turn a memo file into what schema 2 wrote: no secret, unkeyed checksums."""
+    c = sqlite3.connect(memo_db(cache))
+    c.execute("DROP TABLE memo_secret")
+    for (d,) in c.execute("SELECT digest FROM memo_layers").fetchall():
+        c.execute("UPDATE memo_layers SET xxh128 = ? WHERE digest = ?",
+                  (xxhkey(None, blob_path(layout, d)), d))
+    c.execute("PRAGMA user_version = 2")
+    c.commit()
+    c.close()
+
+
+def test_migration_2_3():
+    """M3: a schema-2 file is upgraded in place: a secret is made and the unkeyed checksums
+    are forgotten (kept, they would never match a keyed one: every layer would miss for good);
+    its layers are still used and get keyed checksums."""
+    schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+    new = fresh("mig23-new")
+    imgstat([STD_DIR], new)
+    copy = os.path.join(TMP, "mig23-copy")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(STD_DIR, copy)
+    for first in ("file", "pipe"):
+        d = fresh("mig23-" + first)
+        db = memo_db(d)
+        imgstat([STD_DIR], d)
+        make_schema2(d, STD_DIR)
+        if first == "file":  # at a new place: the digest is computed again
+            code, out, err = imgstat(["--detail", copy], d)
+            want = [True] * 3
+        else:  # a pipe cannot trust a row without a checksum: decoded, stored again
+            code, out, err = pipe(["--detail"], STD_TAR, d)
+            want = [False] * 3
+        ok("M3 2->3 then a %s: right, cached %s" % (first, want[0]), code == 0 and
+           cached_flags(out) == want and err == "" and stats(out) == (9, 5323),
+           out[:300] + err)
+        ok("M3 2->3 (%s): version and schema" % first,
+           sql(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and
+           sql(db, schema) == sql(memo_db(new), schema))
+        secret = secret_of(d)
+        rows = sql(db, "SELECT digest, xxh128 FROM memo_layers")
+        ok("M3 2->3 (%s): keyed checksums" % first, len(secret) == SECRET_BYTES and
+           rows == [(x, xxhkey(secret, blob_path(STD_DIR, x))) for x, _ in rows], rows)
+        got = pipe(["--detail"], STD_TAR, d)
+        ok("M3 2->3 (%s): then a pipe hits" % first, got[0] == 0 and
+           cached_flags(got[1]) == [True] * 3, got[1][:300] + got[2])
 
 
 # ---- 5. the catalog -------------------------------------------------------------------------
@@ -764,6 +1042,15 @@ def main():
             test_lru()
         if section("faults"):
             test_faults()
+        if section("stream"):
+            test_stream_detail()
+            test_codecs_warm()
+            test_stream_forged()
+            test_stream_limits()
+            test_stream_pipes()
+        if section("secret"):
+            test_secret()
+            test_migration_2_3()
         if section("catalog") and os.path.exists(os.path.join(CORPUS, "cases.json")):
             db, entries = test_catalog_corpus()
             test_selection(db, entries)
