@@ -193,4 +193,26 @@ void tree_waste_lost_inode(struct tree *t, uint32_t ino);
  * written and wasted at the canonical path p (relative, "" for the root). */
 void tree_waste_lost_entry(struct tree *t, const char *p, size_t len, uint64_t size);
 
+enum res { RES_OK = 0, RES_NOTDIR, RES_LOOP, RES_DEEP, RES_NOMEM, RES_CHECK };
+
+/* Where a resolution stands (P1, P4): an existing directory, then `extra` names taken
+ * lexically; the first of them is missing or not a directory, so none of them exists. */
+struct walk {
+    uint32_t dir, extra, depth, hops;
+    const char *first; /* the first lexical name, when extra > 0 */
+    size_t first_len;
+    bool lexical;           /* some name on the way was taken lexically */
+    bool fresh;             /* use and store no memo */
+    struct tail_name *tail; /* when set: note the lexical names (fresh walks only) */
+};
+
+/* tree_resolve.c.  Resolve canonical path p from the image root, creating nothing (P1,
+ * P4); for an entry's parent, through the last parent resolved (*hit: it was that one). */
+enum res tree_resolve(struct tree *t, struct walk *w, const char *p, size_t len);
+enum res tree_resolve_parent(struct tree *t, struct walk *w, const char *p, size_t len, bool *hit);
+/* Remember w as the last parent resolved for p. */
+void tree_cache_parent(struct tree *t, const struct walk *w, const char *p, size_t len);
+/* Make the directories w took lexically (P2, P3, P5); *made: the first one made. */
+enum res tree_make_dirs(struct tree *t, struct walk *w, const char *p, size_t len, uint32_t *made);
+
 #endif
