@@ -1,5 +1,6 @@
 /*
- * imgstat: parse the command line, open the image, scan it, print the report.
+ * imgstat: parse the command line, then run the command: open the image, scan it, write
+ * the report (or serve, record, show the memo: their own files).
  */
 #include <inttypes.h>
 #include <locale.h>
@@ -75,62 +76,78 @@ static int write_output(const struct cli *c, imgstat *h, const struct imgstat_to
     return c->cmd == CMD_STATS ? gates(c, c->input, t) : EXIT_OK;
 }
 
+/* Open and scan c's one input, with the progress line when asked: the handle, or NULL
+ * with the reason on stderr. */
+static imgstat *open_and_scan(struct cli *c, struct imgstat_totals *t)
+{
+    struct progress prog;
+    if (c->progress == 1 || (c->progress < 0 && isatty(STDERR_FILENO))) {
+        progress_start(&prog);
+        c->lib.progress = progress_update;
+        c->lib.progress_ctx = &prog;
+    }
+    imgstat *h;
+    int rc = imgstat_open(&h, c->input, &c->lib);
+    if (rc == IMGSTAT_OK)
+        rc = imgstat_scan(h, t);
+    if (c->lib.progress)
+        progress_end(&prog);
+    c->lib.progress = NULL;
+    if (rc != IMGSTAT_OK) {
+        fprintf(stderr, "imgstat: %s: %s\n", c->input, imgstat_errmsg(h));
+        imgstat_close(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* What a scan of one image says besides its report: the memo's and the scan's warnings on
+ * stderr; EXIT_ERROR (with the reason) for a figure that does not fit (C4). */
+static int check_scan(const struct cli *c, imgstat *h, const struct imgstat_totals *t)
+{
+    cache_warn(imgstat_cache_warning(h));
+    char why[256];
+    if ((c->cmd == CMD_STATS || c->cmd == CMD_REPORT) && figures_check(c, h, t, why, sizeof why)) {
+        fprintf(stderr, "imgstat: %s: %s\n", c->input, why); /* never a wrapped figure */
+        return EXIT_ERROR;
+    }
+    if (imgstat_warning(h))
+        fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c->input,
+                imgstat_warning(h), t->warnings);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
-    /* Names are bytes: in a UTF-8 locale libarchive passes PAX (UTF-8) names through as
-     * they are, instead of converting them character by character to ASCII (a third of
-     * the time of a headers-only scan) and warning about every non-ASCII name. */
+    /* Names are bytes: in a UTF-8 locale libarchive passes PAX (UTF-8) names of the outer
+     * archive through as they are, instead of converting them character by character. */
     if (!setlocale(LC_CTYPE, "C.UTF-8"))
         setlocale(LC_CTYPE, "C.utf8");
     struct cli c;
     int rc = cli_parse(argc, argv, &c);
     if (rc != EXIT_OK)
         return rc;
-    if (c.help) {
+    if (c.help)
         cli_help(stdout, c.cmd);
-        return EXIT_OK;
-    }
-    if (c.version) {
+    else if (c.version)
         puts(imgstat_version());
+    if (c.help || c.version)
         return EXIT_OK;
+    switch (c.cmd) {
+    case CMD_SERVE: return serve(&c);
+    case CMD_CACHE: return cache_run(&c);
+    case CMD_ADD: return add_run(&c);
+    default: break;
     }
-    if (c.cmd == CMD_SERVE)
-        return serve(&c);
-    if (c.cmd == CMD_CACHE)
-        return cache_run(&c);
-    if (c.cmd == CMD_ADD)
-        return add_run(&c);
     if (c.ninputs > 1 || c.all)
         return batch_run(&c);
-    struct progress prog;
-    if (c.progress == 1 || (c.progress < 0 && isatty(STDERR_FILENO))) {
-        progress_start(&prog);
-        c.lib.progress = progress_update;
-        c.lib.progress_ctx = &prog;
-    }
-    imgstat *h;
     struct imgstat_totals t;
-    int lrc = imgstat_open(&h, c.input, &c.lib);
-    if (lrc == IMGSTAT_OK)
-        lrc = imgstat_scan(h, &t);
-    if (c.lib.progress)
-        progress_end(&prog);
-    if (lrc != IMGSTAT_OK) {
-        fprintf(stderr, "imgstat: %s: %s\n", c.input, imgstat_errmsg(h));
-        imgstat_close(h);
+    imgstat *h = open_and_scan(&c, &t);
+    if (!h)
         return EXIT_ERROR;
-    }
-    cache_warn(imgstat_cache_warning(h));
-    char why[256];
-    if ((c.cmd == CMD_STATS || c.cmd == CMD_REPORT) && figures_check(&c, h, &t, why, sizeof why)) {
-        fprintf(stderr, "imgstat: %s: %s\n", c.input, why); /* never a wrapped figure (C4) */
-        imgstat_close(h);
-        return EXIT_ERROR;
-    }
-    if (imgstat_warning(h))
-        fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c.input,
-                imgstat_warning(h), t.warnings);
-    rc = write_output(&c, h, &t);
+    rc = check_scan(&c, h, &t);
+    if (rc == EXIT_OK)
+        rc = write_output(&c, h, &t);
     imgstat_close(h);
     return rc;
 }
