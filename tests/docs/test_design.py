@@ -20,13 +20,15 @@ def main(root):
     text = open(os.path.join(root, "docs", "design.md"), encoding="utf-8").read()
     files = text.split("\n## Files", 1)
     ok("design.md has a '## Files' section", len(files) == 2)
-    listed = set()
+    listed, folder = set(), None
     for line in (files[1] if len(files) == 2 else "").splitlines():
-        m = re.match(r"^\s*([a-z]+)/\s+(.*)$", line)
-        if m:
-            folder = m.group(1)
-            for name in re.findall(r"`?([\w.-]+\.(?:c|h|py|html|css|js))`?", m.group(2)):
-                listed.add(folder + "/" + name)
+        m = re.match(r"^\s*([a-z]+)/\s+(.*)$", line)  # "    layers/  tree.c ...", or a
+        if m:                                           # line continuing the folder above
+            folder, line = m.group(1), m.group(2)
+        elif not line.startswith("    "):
+            folder = None
+        for name in re.findall(r"([\w.-]+\.(?:c|h|py|html|css|js))\b", line) if folder else []:
+            listed.add(folder + "/" + name)
     present = {f + "/" + n for f in FOLDERS if os.path.isdir(os.path.join(root, f))
                for n in os.listdir(os.path.join(root, f)) if SOURCE.search(n)}
     for p in sorted(present):
