@@ -62,6 +62,16 @@ static int gzip_start(struct dec *d, struct err *e)
     return IMGSTAT_OK;
 }
 
+/* The codec used `used` bytes of the input.  With no input left d->in may be NULL, and NULL + 0
+ * is undefined in C (found by fuzz_image), so nothing moves when nothing was used. */
+static void consume(struct dec *d, size_t used)
+{
+    if (used) {
+        d->in += used;
+        d->in_len -= used;
+    }
+}
+
 static int gzip_step(struct dec *d, size_t *n, bool *end, struct err *e)
 {
     size_t avail = d->in_len > UINT32_MAX ? UINT32_MAX : d->in_len;
@@ -86,8 +96,7 @@ static int gzip_step(struct dec *d, size_t *n, bool *end, struct err *e)
     size_t left = d->z.avail_in, out_left = d->z.avail_out;
     *end = r == Z_STREAM_END;
 #endif
-    d->in += avail - left;
-    d->in_len -= avail - left;
+    consume(d, avail - left);
     *n = DEC_OUT - out_left;
     return IMGSTAT_OK;
 }
@@ -147,8 +156,7 @@ static int zstd_step(struct dec *d, size_t *n, bool *end, struct err *e)
         }
         return err_set(e, IMGSTAT_EINPUT, "corrupt zstd data (%s)", ZSTD_getErrorName(r));
     }
-    d->in += in.pos;
-    d->in_len -= in.pos;
+    consume(d, in.pos);
     *n = out.pos;
     *end = r == 0; /* a frame is complete and flushed */
     return IMGSTAT_OK;
@@ -192,8 +200,7 @@ static int xz_step(struct dec *d, size_t *n, bool *end, struct err *e)
     lzma_ret r = lzma_code(&d->xz, LZMA_RUN);
     if (r != LZMA_OK && r != LZMA_STREAM_END && r != LZMA_BUF_ERROR) /* BUF: no progress */
         return xz_error(d, r, e);
-    d->in += d->in_len - d->xz.avail_in;
-    d->in_len = d->xz.avail_in;
+    consume(d, d->in_len - d->xz.avail_in);
     *n = DEC_OUT - d->xz.avail_out;
     *end = r == LZMA_STREAM_END;
     return IMGSTAT_OK;
@@ -222,8 +229,7 @@ static int bz_step(struct dec *d, size_t *n, bool *end, struct err *e)
         return err_nomem(e);
     if (r != BZ_OK && r != BZ_STREAM_END)
         return err_set(e, IMGSTAT_EINPUT, "corrupt bzip2 data (libbz2 error %d)", r);
-    d->in += avail - d->bz.avail_in;
-    d->in_len -= avail - d->bz.avail_in;
+    consume(d, avail - d->bz.avail_in);
     *n = DEC_OUT - d->bz.avail_out;
     *end = r == BZ_STREAM_END;
     return IMGSTAT_OK;
