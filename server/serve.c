@@ -54,7 +54,10 @@ static int check_config(const struct serve_config *cfg, struct auth **auth)
     for (size_t i = 0; i < cfg->nimages; i++) {
         struct stat st;
         int e = stat(cfg->images[i], &st) != 0 ? errno : 0;
-        if (e || !S_ISDIR(st.st_mode))
+        if (e == ENOENT) /* a folder not made yet (the package's default): watched until it is */
+            log_line("watch: --images %s: no such folder yet; it is scanned once it appears",
+                     cfg->images[i]);
+        else if (e || !S_ISDIR(st.st_mode))
             return fail(1, "--images %s: %s", cfg->images[i], e ? strerror(e) : "not a directory");
     }
     if (!loopback && !cfg->credentials && !cfg->token_file)

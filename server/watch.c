@@ -215,8 +215,12 @@ static void visit(struct watch *w, const char *path, const struct input_id *id, 
 static void walk_dir(struct watch *w, const char *path, int depth, int64_t now)
 {
     DIR *d = opendir(path);
-    if (!d)
+    if (!d) {
+        /* a root not there yet has no inotify watch: look again at the polling rate */
+        if (depth == 0 && errno == ENOENT)
+            w->pending = true;
         return;
+    }
     if (w->ifd >= 0)
         inotify_add_watch(w->ifd, path,
                           IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE |

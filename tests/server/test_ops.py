@@ -101,6 +101,24 @@ def check_watch(tmp, env, label):
         ok(label + ": exit 0", s.stop() == 0, "")
 
 
+def check_missing_folder(tmp):
+    """The package's default folder does not exist at first: serve starts, says so, and scans
+    the folder once it is made."""
+    images = os.path.join(tmp, "not-yet")
+    ida = imgref.images(os.path.join(TD, A))[0]["id"]
+    with Server(IMGSTAT, ["--images", images]) as s:
+        ok("missing --images folder: serve starts and names it",
+           "not-yet: no such folder yet" in s.log(), s.log())
+        st, _, j = s.get_json("/healthz")
+        ok("missing --images folder: /healthz answers", st == 200, (st, j))
+        os.makedirs(images + ".part")
+        shutil.copy(os.path.join(TD, A), os.path.join(images + ".part", "a.tar"))
+        os.rename(images + ".part", images)
+        t = wait_for(answered(s, ida, answer(ROOT, A)), 10)
+        ok("missing --images folder: scanned within 2 s of appearing", t is not None and t <= 2.5, t)
+        ok("missing --images folder: exit 0", s.stop() == 0, "")
+
+
 def check_access_log(tmp):
     images = os.path.join(tmp, "images-log")
     os.mkdir(images)
@@ -174,8 +192,8 @@ def check_command_line(tmp):
     ok("--listen needs a numeric address", rc == 2 and "--listen" in err, err)
     rc, err = run(["--listen", "127.0.0.1:99999"])
     ok("--listen port range", rc == 2, err)
-    rc, err = run(["--images", os.path.join(tmp, "nosuch")])
-    ok("--images missing folder", rc == 1 and "nosuch" in err, err)
+    rc, err = run(["--images", os.path.join(ROOT, "README.md")])
+    ok("--images naming a file exits 1", rc == 1 and "not a directory" in err, err)
     rc, err = run([os.path.join(TD, A)])
     ok("serve takes no IMAGE", rc == 2 and "--images" in err, err)
     rc, err = run(["-j", "0"])
@@ -210,6 +228,7 @@ def main():
     try:
         check_watch(tmp, {}, "inotify")
         check_watch(tmp, {"IMGSTAT_SERVE_POLL": "1"}, "polling")
+        check_missing_folder(tmp)
         check_access_log(tmp)
         check_signals(tmp)
         check_command_line(tmp)
