@@ -166,18 +166,45 @@ static bool sniff(const char *path)
         return true;
     if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
         return true;
+    if (n >= 6 && memcmp(b,
+                         "\xfd"
+                         "7zXZ\0",
+                         6) == 0) /* xz */
+        return true;
+    if (n >= 4 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9') /* bzip2 */
+        return true;
     return n == 512 && memcmp(b + 257, "ustar", 5) == 0;
 }
 
 /* A layout's identity as the catalog records it: the directory's device and inode,
  * index.json's size, and the later of the two mtimes (a layout is rewritten through its
  * index: blobs are named by their digests). */
-static void layout_id(const char *path, const struct stat *dir, struct input_id *id)
+/* Is the directory path an image of its own: an OCI layout (oci-layout), or the containers
+ * "dir" transport (skopeo copy ... dir:, podman save --format docker-dir: a version file and
+ * manifest.json)?  *top: the file whose rewrite marks a new image. */
+static bool image_dir(const char *path, const char **top)
+{
+    char f[4200];
+    snprintf(f, sizeof f, "%s/oci-layout", path);
+    if (access(f, F_OK) == 0) {
+        *top = "index.json";
+        return true;
+    }
+    snprintf(f, sizeof f, "%s/version", path);
+    if (access(f, F_OK) != 0)
+        return false;
+    snprintf(f, sizeof f, "%s/manifest.json", path);
+    *top = "manifest.json";
+    return access(f, F_OK) == 0;
+}
+
+static void layout_id(const char *path, const char *top, const struct stat *dir,
+                      struct input_id *id)
 {
     char index[4200];
     struct stat ix;
     *id = id_of(dir);
-    snprintf(index, sizeof index, "%s/index.json", path);
+    snprintf(index, sizeof index, "%s/%s", path, top);
     if (stat(index, &ix) == 0) {
         int64_t m = (int64_t)ix.st_mtim.tv_sec * 1000000000 + ix.st_mtim.tv_nsec;
         id->size = (uint64_t)ix.st_size;
@@ -236,11 +263,10 @@ static void walk_dir(struct watch *w, const char *path, int depth, int64_t now)
             struct input_id id = id_of(&st);
             visit(w, sub, &id, false, now);
         } else if (S_ISDIR(st.st_mode) && faccessat(dirfd(d), de->d_name, F_OK, 0) == 0) {
-            char marker[4200];
-            snprintf(marker, sizeof marker, "%s/oci-layout", sub);
-            if (access(marker, F_OK) == 0) {
+            const char *top;
+            if (image_dir(sub, &top)) {
                 struct input_id id;
-                layout_id(sub, &st, &id);
+                layout_id(sub, top, &st, &id);
                 if (w->ifd >= 0)
                     inotify_add_watch(w->ifd, sub,
                                       IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_CLOSE_WRITE |
@@ -254,18 +280,17 @@ static void walk_dir(struct watch *w, const char *path, int depth, int64_t now)
     closedir(d);
 }
 
-/* A root that is itself an OCI layout is one input; any other is a folder to walk. */
+/* A root that is itself an image directory is one input; any other is a folder to walk. */
 static void walk_root(struct watch *w, const char *root, int64_t now)
 {
-    char marker[4200];
+    const char *top;
     struct stat st;
-    snprintf(marker, sizeof marker, "%s/oci-layout", root);
-    if (access(marker, F_OK) != 0 || stat(root, &st) != 0) {
+    if (!image_dir(root, &top) || stat(root, &st) != 0) {
         walk_dir(w, root, 0, now);
         return;
     }
     struct input_id id;
-    layout_id(root, &st, &id);
+    layout_id(root, top, &st, &id);
     if (w->ifd >= 0)
         inotify_add_watch(w->ifd, root,
                           IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY |

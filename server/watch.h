@@ -1,7 +1,8 @@
 /*
  * watch: the --images folders, walked recursively for saved images: files whose first
- * bytes are a tar header, gzip or zstd (tarballs, compressed tarballs), and OCI layout
- * directories (holding `oci-layout`; not descended into).  Hidden names (".x") and symbolic
+ * bytes are a tar header, gzip, zstd, xz or bzip2 (tarballs, compressed tarballs), and image
+ * directories, not descended into: OCI layouts (holding `oci-layout`) and the containers
+ * "dir" transport (a `version` file and `manifest.json`).  Hidden names (".x") and symbolic
  * links are skipped.
  *
  * inotify says when something changed; where it cannot be had (or IMGSTAT_SERVE_POLL=1)

@@ -119,6 +119,31 @@ def check_missing_folder(tmp):
         ok("missing --images folder: exit 0", s.stop() == 0, "")
 
 
+def check_forms(tmp):
+    """Every saved form imgstat reads is found in a folder: xz and bzip2 tarballs, and a
+    containers "dir" transport directory (issue 15), besides tarballs and OCI layouts."""
+    images = os.path.join(tmp, "forms")
+    os.makedirs(images)
+    forms = ["codec/D6-classic-repeat-symlink.docker.tar.xz",
+             "codec/D6-classic-repeat-symlink.docker.tar.bz2", "dir/std-v2s2"]
+    with Server(IMGSTAT, ["--images", images]) as s:
+        for i, f in enumerate(forms):
+            dst = os.path.join(images, "%d-%s" % (i, os.path.basename(f)))
+            if os.path.isdir(os.path.join(TD, f)):
+                shutil.copytree(os.path.join(TD, f), dst)
+            else:
+                shutil.copy(os.path.join(TD, f), dst)
+        rows, end = [], time.time() + 20
+        while len(rows) < len(forms) and time.time() < end:
+            rows = s.wait_status({"success"})
+        for i, f in enumerate(forms):
+            want = answer(ROOT, f)
+            got = [r for r in rows if os.path.basename(r["input"]).startswith("%d-" % i)]
+            st, _, j = stats(s, got[0]["image_id"]) if got else (None, None, None)
+            ok("forms: %s found and scanned" % f, st == 200 and j == want, (got, j, want))
+        ok("forms: exit 0", s.stop() == 0, "")
+
+
 def check_access_log(tmp):
     images = os.path.join(tmp, "images-log")
     os.mkdir(images)
@@ -229,6 +254,7 @@ def main():
         check_watch(tmp, {}, "inotify")
         check_watch(tmp, {"IMGSTAT_SERVE_POLL": "1"}, "polling")
         check_missing_folder(tmp)
+        check_forms(tmp)
         check_access_log(tmp)
         check_signals(tmp)
         check_command_line(tmp)
