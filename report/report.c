@@ -252,6 +252,11 @@ static int data_wasted(FILE *f, imgstat *h, uint64_t top)
 
 /* ---- the page --------------------------------------------------------------------------- */
 
+const char *report_policy(void)
+{
+    return report_page_csp;
+}
+
 int report_write(FILE *f, imgstat *h, const struct imgstat_totals *t, const struct report_opts *o)
 {
     static const struct report_opts none = {NULL, 0};

@@ -34,4 +34,8 @@ struct report_opts {
  * IMGSTAT_ENOMEM; or IMGSTAT_ESYS when writing to f failed (errno tells why). */
 int report_write(FILE *f, imgstat *h, const struct imgstat_totals *t, const struct report_opts *o);
 
+/* The page's Content-Security-Policy, as its <meta> element states it: a server sends it as a
+ * header too.  A static string. */
+const char *report_policy(void);
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jbuf.h"
+#include "ui.h"
 
 /* offset's upper bound and local-repositories' limit range: HSS-API.md. */
 #define EP_MAX_OFFSET 2000000
@@ -76,14 +77,31 @@ struct choice {
     const char *path_id;
 };
 
-/* image_id as the path gives it: sha256:HEX, HEX, or >= 12 hex digits of one. */
+#define ID_EXPECTED "expected sha256:HEX, HEX, or at least 12 of its hex digits"
+
+/* image_id as the path gives it: sha256:HEX, HEX, or >= 12 hex digits of one, into hex[65]. */
+static bool id_hex(const char *image_id, char hex[65])
+{
+    const char *h = strncmp(image_id, "sha256:", 7) == 0 ? image_id + 7 : image_id;
+    size_t n = strlen(h);
+    if (n < 12 || n > 64 || strspn(h, "0123456789abcdef") != n)
+        return false;
+    memcpy(hex, h, n + 1);
+    return true;
+}
+
+bool ep_image_id(const char *image_id, char hex[65], struct srv_reply *rp)
+{
+    if (id_hex(image_id, hex))
+        return true;
+    srv_error(rp, 400, "HSS.0001", "invalid param error: image_id: %s", ID_EXPECTED);
+    return false;
+}
+
 static bool id_param(struct params *p, const char *image_id, struct choice *c)
 {
-    const char *hex = strncmp(image_id, "sha256:", 7) == 0 ? image_id + 7 : image_id;
-    size_t n = strlen(hex);
-    if (n < 12 || n > 64 || strspn(hex, "0123456789abcdef") != n)
-        return bad(p, "image_id", "expected sha256:HEX, HEX, or at least 12 of its hex digits");
-    memcpy(c->hex, hex, n + 1);
+    if (!id_hex(image_id, c->hex))
+        return bad(p, "image_id", ID_EXPECTED);
     c->sel.id_hex = c->hex;
     c->path_id = image_id;
     return true;
@@ -136,32 +154,43 @@ static void keep_found(void *ctx, const struct store_image *im)
     snprintf(f->desc, sizeof f->desc, "%s", im->failed_desc ? im->failed_desc : "");
 }
 
-/* Find the chosen image, scanned; else the reply says why (404, 400, 409) and false. */
-static bool find_scanned(struct srv *s, const struct choice *c, struct found *f,
-                         struct srv_reply *rp)
+bool ep_found(enum store_found rc, const char *path_id, bool by_ref, const struct store_image *im,
+              struct srv_reply *rp)
 {
-    switch (store_find(s->store, &c->sel, keep_found, f)) {
+    switch (rc) {
     case FOUND_NONE:
-        srv_error(rp, 404, "HSS.0404", "no image of the catalog matches image_id %.80s%s%s",
-                  c->path_id, c->sel.name ? " and " : "",
-                  c->sel.name ? "namespace/image_name:tag_name" : "");
+        srv_error(rp, 404, "HSS.0404", "no image of the catalog matches image_id %.80s%s", path_id,
+                  by_ref ? " and namespace/image_name:tag_name" : "");
         return false;
     case FOUND_MANY:
         srv_error(rp, 400, "HSS.0001",
                   "invalid param error: image_id: %.80s is a prefix of several images' IDs",
-                  c->path_id);
+                  path_id);
         return false;
     case FOUND_ERROR: srv_error(rp, 500, "HSS.0041", "the catalog cannot be read"); return false;
     case FOUND_ONE: break;
     }
-    if (f->status == ST_SUCCESS)
+    const char *id = im->image_id ? im->image_id : "";
+    if (im->status == ST_SUCCESS)
         return true;
-    if (f->status == ST_FAILED)
-        srv_error(rp, 409, "HSS.0409", "image %s could not be scanned: %s", f->image_id, f->desc);
+    if (im->status == ST_FAILED)
+        srv_error(rp, 409, "HSS.0409", "image %s could not be scanned: %s", id,
+                  im->failed_desc ? im->failed_desc : "");
     else
-        srv_error(rp, 409, "HSS.0409", "image %s is not scanned yet (scan_status %s)", f->image_id,
-                  scan_status_name(f->status));
+        srv_error(rp, 409, "HSS.0409", "image %s is not scanned yet (scan_status %s)", id,
+                  scan_status_name(im->status));
     return false;
+}
+
+/* Find the chosen image, scanned; else the reply says why (404, 400, 409) and false. */
+static bool find_scanned(struct srv *s, const struct choice *c, struct found *f,
+                         struct srv_reply *rp)
+{
+    memset(f, 0, sizeof *f);
+    enum store_found rc = store_find(s->store, &c->sel, keep_found, f);
+    struct store_image im = {
+        .image_id = f->image_id, .status = f->status, .failed_desc = *f->desc ? f->desc : NULL};
+    return ep_found(rc, c->path_id, c->sel.name != NULL, &im, rp);
 }
 
 /* ---- the endpoints ---- */
@@ -317,6 +346,8 @@ void ep_answer(struct srv *s, enum endpoint ep, const struct target *t, const ch
     case EP_STATS: files_statistics(s, t, image_id, rp); break;
     case EP_FILES: files(s, t, image_id, rp); break;
     case EP_LOCAL: local_repositories(s, t, rp); break;
+    case EP_UI_INDEX: ui_index(s, rp); break;
+    case EP_UI_IMAGE: ui_image(s, image_id, rp); break;
     default: srv_error(rp, 404, "APIGW.0101", "no such API"); break;
     }
 }

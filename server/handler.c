@@ -8,20 +8,28 @@
 #include "endpoints.h"
 
 const char *const endpoint_names[EP_COUNT] = {
-    "other", "healthz", "metrics", "files-statistics", "files", "local-repositories"};
+    "other",    "healthz", "metrics", "files-statistics", "files", "local-repositories",
+    "ui-index", "ui-image"};
 
-/* The routes: "{name}" matches one segment and captures it.  The report pages of issue 12
- * ("/ui/", "/ui/images/{image_id}") are to be rows here, with an endpoint of their own. */
+/* The routes: "{name}" matches one segment and captures it. */
 static const struct route {
     const char *pattern;
     enum endpoint ep;
-    bool auth; /* needs authentication when the server has some */
+    bool auth;            /* needs authentication when the server has some */
+    signed char project;  /* which capture is the project_id (-1: none) */
+    signed char image;    /* which capture is the image_id (-1: none) */
+    const char *redirect; /* answer 301 to this Location (relative to the path) instead */
 } routes[] = {
-    {"/healthz", EP_HEALTHZ, false},
-    {"/metrics", EP_METRICS, false},
-    {"/v5/{project_id}/image/local-repositories", EP_LOCAL, true},
-    {"/v5/{project_id}/image/{image_id}/files-statistics", EP_STATS, true},
-    {"/v5/{project_id}/image/{image_id}/files", EP_FILES, true},
+    {"/healthz", EP_HEALTHZ, false, -1, -1, NULL},
+    {"/metrics", EP_METRICS, false, -1, -1, NULL},
+    {"/v5/{project_id}/image/local-repositories", EP_LOCAL, true, 0, -1, NULL},
+    {"/v5/{project_id}/image/{image_id}/files-statistics", EP_STATS, true, 0, 1, NULL},
+    {"/v5/{project_id}/image/{image_id}/files", EP_FILES, true, 0, 1, NULL},
+    /* the pages of issue 12: the index links to images/HEX, relative, so "/ui" goes to "/ui/"
+     * (and a proxy may serve them under a prefix of its own) */
+    {"/ui", EP_UI_INDEX, false, -1, -1, "ui/"},
+    {"/ui/", EP_UI_INDEX, true, -1, -1, NULL},
+    {"/ui/images/{image_id}", EP_UI_IMAGE, true, -1, 0, NULL},
 };
 
 const char *req_header(const struct srv_request *rq, const char *name, int *count)
@@ -103,6 +111,15 @@ static bool request_ok(const struct srv_request *rq, struct srv_reply *rp)
     return false;
 }
 
+/* 301 to location, with a body for clients that do not follow it. */
+static void redirect(struct srv_reply *rp, const char *location)
+{
+    rp->status = 301;
+    rp->location = location;
+    rp->content_type = "text/plain; charset=utf-8";
+    jb_printf(&rp->body, "moved to %s\n", location);
+}
+
 static void dispatch(struct srv *s, const struct srv_request *rq, const struct target *t,
                      struct srv_reply *rp)
 {
@@ -121,20 +138,23 @@ static void dispatch(struct srv *s, const struct srv_request *rq, const struct t
     }
     if (rq->body_bytes > 0)
         return srv_error(rp, 400, "HSS.0001", "a GET request carries no body");
+    if (r->redirect)
+        return redirect(rp, r->redirect);
     char why[256];
     if (r->auth && s->auth && !auth_check(s->auth, rq, t, why, sizeof why))
         return srv_error(rp, 401, "APIGW.0301", "authentication failed: %s", why);
-    if (ncap > 0) {
-        if (strlen(cap[0]) > 256)
+    const char *project = r->project >= 0 ? cap[r->project] : NULL;
+    if (project) {
+        if (strlen(project) > 256)
             return srv_error(rp, 400, "HSS.0001", "project_id: longer than 256 characters");
-        if (!project_allowed(s, cap[0]))
+        if (!project_allowed(s, project))
             return srv_error(rp, 403, "HSS.0403", "project_id is not one this server answers");
     }
     pthread_rwlock_rdlock(&s->store_lock);
     if (!s->store)
         srv_error(rp, 503, "HSS.0503", "the catalog is being reopened: try again");
     else
-        ep_answer(s, r->ep, t, ncap > 1 ? cap[1] : NULL, rp);
+        ep_answer(s, r->ep, t, r->image >= 0 ? cap[r->image] : NULL, rp);
     pthread_rwlock_unlock(&s->store_lock);
 }
 

@@ -42,6 +42,7 @@ struct srv {
     size_t nprojects;
     char host_name[256]; /* local-repositories' host_name */
     struct metrics metrics;
+    struct pages *pages; /* /ui/images/ pages built last (pages.h); NULL: none kept */
 };
 
 /* Answer rq into rp (rp->body is empty on entry).  Thread-safe. */

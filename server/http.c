@@ -207,6 +207,13 @@ static enum MHD_Result reply(struct http *h, struct MHD_Connection *c, const cha
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
     if (rp.allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp.allow);
+    if (rp.location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rp.location);
+    if (rp.policy) { /* a page: its policy as a header too, and no sniffing, no framing */
+        MHD_add_response_header(resp, "Content-Security-Policy", rp.policy);
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    }
     enum MHD_Result rc = MHD_queue_response(c, rp.status, resp);
     MHD_destroy_response(resp);
     r->replied = true;

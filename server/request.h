@@ -27,7 +27,17 @@ struct srv_request {
 /* The value of header name (case-insensitive), or NULL; *count: how many there are. */
 const char *req_header(const struct srv_request *rq, const char *name, int *count);
 
-enum endpoint { EP_NONE, EP_HEALTHZ, EP_METRICS, EP_STATS, EP_FILES, EP_LOCAL, EP_COUNT };
+enum endpoint {
+    EP_NONE,
+    EP_HEALTHZ,
+    EP_METRICS,
+    EP_STATS,
+    EP_FILES,
+    EP_LOCAL,
+    EP_UI_INDEX, /* /ui/: the index page of the catalog (issue 12) */
+    EP_UI_IMAGE, /* /ui/images/{image_id}: an image's report page */
+    EP_COUNT
+};
 /* Metric label of each endpoint ("other" for EP_NONE). */
 extern const char *const endpoint_names[EP_COUNT];
 
@@ -36,7 +46,9 @@ struct srv_reply {
     const char *content_type; /* a literal */
     enum endpoint endpoint;
     struct jbuf body;
-    const char *allow; /* 405: the Allow header */
+    const char *allow;    /* 405: the Allow header */
+    const char *policy;   /* an HTML page's Content-Security-Policy header (static), or NULL */
+    const char *location; /* a redirect's Location header (a literal), or NULL */
 };
 
 #endif

@@ -24,6 +24,7 @@
 #include "imgstat.h"
 #include "http.h"
 #include "log.h"
+#include "pages.h"
 #include "scanq.h"
 #include "store.h"
 #include "watch.h"
@@ -87,6 +88,8 @@ static void reopen(struct srv *s, const char *db, struct watch *w)
     pthread_rwlock_wrlock(&s->store_lock);
     store_close(s->store);
     s->store = NULL;
+    if (s->pages) /* the new catalog's generations start again */
+        pages_clear(s->pages);
     if (store_open(&s->store, db, why, sizeof why) != 0)
         log_line("catalog: cannot reopen: %s (answering 503 until the next SIGHUP)", why);
     pthread_rwlock_unlock(&s->store_lock);
@@ -166,6 +169,7 @@ int serve_run(const struct serve_config *in)
     if (gethostname(s->host_name, sizeof s->host_name - 1) != 0)
         snprintf(s->host_name, sizeof s->host_name, "localhost");
     pthread_rwlock_init(&s->store_lock, NULL);
+    s->pages = pages_new(); /* NULL: pages are built at each request, none kept */
     raise_nofile();
     /* every thread started from here on inherits the mask: signals come to sigwait only */
     sigset_t set;
@@ -178,6 +182,7 @@ int serve_run(const struct serve_config *in)
     rc = run(s, &cfg, &set);
     store_close(s->store);
     auth_free(s->auth);
+    pages_free(s->pages);
     pthread_rwlock_destroy(&s->store_lock);
     free(s);
     return rc;

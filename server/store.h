@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imgstat.h"
+
 enum scan_status { ST_WAITING, ST_SCANNING, ST_SUCCESS, ST_FAILED, ST_COUNT };
 /* HSS's words: waiting_for_scan, scanning, success, failed. */
 const char *scan_status_name(enum scan_status s);
@@ -43,6 +45,11 @@ struct store_image {
     uint64_t input_bytes;    /* bytes of the image's layer blobs, as stored (compressed) */
     int64_t updated_ms;      /* the input's mtime, ms since the epoch */
     int64_t scanned_ms;      /* when its last scan ended, 0 if never */
+    /* store_find_entry and store_list only (store_find leaves them 0 / NULL): */
+    uint64_t index;  /* the image's position in its input */
+    const char *ref; /* its first ref as written, or NULL */
+    const char *format, *platform;
+    const char *detail_json; /* --detail's figures as a JSON object, or NULL */
 };
 
 struct store;
@@ -81,6 +88,22 @@ enum store_found { FOUND_NONE, FOUND_ONE, FOUND_MANY, FOUND_ERROR };
  * images, FOUND_ERROR when the catalog cannot be read (fn is not called then). */
 enum store_found store_find(struct store *st, const struct store_select *sel,
                             void (*fn)(void *ctx, const struct store_image *im), void *ctx);
+
+/* store_find without its memory of answers: every field of the image is set. */
+enum store_found store_find_entry(struct store *st, const struct store_select *sel,
+                                  void (*fn)(void *ctx, const struct store_image *im), void *ctx);
+
+/* Counts the changes this process made to the catalog: what was read from it before a
+ * change may be stale after. */
+uint64_t store_generation(struct store *st);
+
+/* Open image index of input (as recorded) with flags (IMGSTAT_WASTE ...), scan it with the
+ * catalog's layer memo, and call fn with the handle and its totals; the handle is closed
+ * after.  fn's result; or the imgstat code of the open or the scan with its one-line message
+ * in why[cap], IMGSTAT_ESELECT when the input holds no image index now. */
+typedef int (*store_scan_fn)(void *ctx, imgstat *h, const struct imgstat_totals *t);
+int store_scan_image(struct store *st, const char *input, uint64_t index, unsigned flags,
+                     store_scan_fn fn, void *ctx, char *why, size_t cap);
 
 /* The regular files of image key whose name contains name_part (NULL: all), in byte-wise
  * order of path: *total is how many match; fn is called for those in [offset, offset+limit). */

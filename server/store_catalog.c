@@ -281,6 +281,11 @@ static struct store_image view(const struct imgstat_catalog_image *im)
         .input_bytes = im->image_size,
         .updated_ms = im->mtime_ms,
         .scanned_ms = im->scanned_ms,
+        .index = im->index,
+        .ref = im->ref,
+        .format = im->format,
+        .platform = im->platform,
+        .detail_json = im->detail_json,
     };
 }
 
@@ -461,6 +466,46 @@ static enum store_found find_uncached(struct store *st, const struct store_selec
            : rc != IMGSTAT_OK    ? FOUND_ERROR
            : found               ? FOUND_ONE
                                  : FOUND_NONE;
+}
+
+enum store_found store_find_entry(struct store *st, const struct store_select *sel,
+                                  void (*fn)(void *ctx, const struct store_image *im), void *ctx)
+{
+    return find_uncached(st, sel, fn, ctx);
+}
+
+uint64_t store_generation(struct store *st)
+{
+    pthread_mutex_lock(&st->mu);
+    uint64_t gen = st->gen;
+    pthread_mutex_unlock(&st->mu);
+    return gen;
+}
+
+int store_scan_image(struct store *st, const char *input, uint64_t index, unsigned flags,
+                     store_scan_fn fn, void *ctx, char *why, size_t cap)
+{
+    imgstat_catalog *c = take(st, why, cap);
+    if (!c)
+        return IMGSTAT_ESYS;
+    /* as the background scans (store_input_scan), with the catalog as the layer memo */
+    struct imgstat_options opt = {.flags = flags | IMGSTAT_NO_SELECT, .catalog = c};
+    imgstat *h = NULL;
+    struct imgstat_totals t;
+    int rc = imgstat_open(&h, input, &opt);
+    if (rc == IMGSTAT_OK && index >= imgstat_count(h))
+        rc = IMGSTAT_ESELECT;
+    if (rc == IMGSTAT_OK && (rc = imgstat_choose(h, index)) == IMGSTAT_OK)
+        rc = imgstat_scan(h, &t);
+    if (rc == IMGSTAT_OK)
+        rc = fn(ctx, h, &t);
+    else if (rc == IMGSTAT_ESELECT && h && !*imgstat_errmsg(h))
+        snprintf(why, cap, "it holds no image %llu now", (unsigned long long)index + 1);
+    else
+        snprintf(why, cap, "%s", h ? imgstat_errmsg(h) : "out of memory");
+    imgstat_close(h);
+    give(st, c);
+    return rc;
 }
 
 struct files_ctx {
