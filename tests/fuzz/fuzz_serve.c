@@ -230,7 +230,7 @@ static int parse(const uint8_t *data, size_t size, char *buf, struct srv_request
 
 static void check_reply(const struct srv_request *rq, const struct srv_reply *rp)
 {
-    static const unsigned known[] = {200, 400, 401, 403, 404, 405, 409, 414, 431, 500, 503};
+    static const unsigned known[] = {200, 301, 400, 401, 403, 404, 405, 409, 414, 431, 500, 503};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         ok |= rp->status == known[i];
@@ -239,6 +239,24 @@ static void check_reply(const struct srv_request *rq, const struct srv_reply *rp
     FZ_CHECK(strlen(rp->body.p) == rp->body.len, "a NUL in the body");
     if (rp->endpoint == EP_METRICS && rp->status == 200)
         return;
+    if (rp->status == 301) { /* only /ui, to ui/ */
+        FZ_CHECK(rp->endpoint == EP_UI_INDEX && rp->location && !strcmp(rp->location, "ui/"),
+                 "a redirect from %.*s", (int)rq->uri_len, rq->uri);
+        return;
+    }
+    bool page = rp->endpoint == EP_UI_INDEX || rp->endpoint == EP_UI_IMAGE;
+    if (page && rp->status == 200) { /* a page: HTML under its policy, for the authenticated */
+        FZ_CHECK(!strncmp(rp->body.p, "<!DOCTYPE html>", 15) && rp->policy &&
+                     !strncmp(rp->content_type, "text/html", 9),
+                 "a page that is no page");
+        char why[256];
+        struct target t;
+        bool authed = target_parse(rq->uri, rq->uri_len, &t, why, sizeof why) == 0 &&
+                      auth_check(S.auth, rq, &t, why, sizeof why);
+        target_free(&t);
+        FZ_CHECK(authed, "a page without authentication: %s", rq->uri);
+        return;
+    }
     FZ_CHECK(rp->body.p[0] == '{' && rp->body.p[rp->body.len - 1] == '}', "%s", rp->body.p);
     if (rp->status != 200) {
         FZ_CHECK(strncmp(rp->body.p, "{\"error_code\": \"", 16) == 0, "%s", rp->body.p);
