@@ -47,6 +47,16 @@ for inp, line in zip(inputs, lines):
        line["image"].get("format") in ("docker-archive", "oci", "docker-legacy"), repr(line)[:200])
 ok("several: the error is on stderr too", err.count("imgstat: ") == 1, err)
 
+# a warning is on stderr for each image it concerns, with several inputs as with one
+# (cases.json: F8's config lists fewer diff_ids than the manifest has layers)
+code, lines, err = run(["testdata/json/F8-fewer-diff-ids", "testdata/fmt/docker25.tar"])
+ok("several: exit 0 with a warning", code == 0, err)
+ok("several: the warning on stderr, naming its input, once",
+   err.count("imgstat: testdata/json/F8-fewer-diff-ids: warning: config") == 1 and
+   err.count("warning") == 1, err)
+code, lines, err = run(["--all", "testdata/json/F8-fewer-diff-ids"])
+ok("--all: the warning too", code == 0 and "F8-fewer-diff-ids: warning: config" in err, err)
+
 # --all: the two-image archive gives both images, each once, with all refs
 code, lines, err = run(["--all", "testdata/fmt/select-two-images.docker.tar"])
 ok("--all: exit 0", code == 0, err)
