@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "err.h"
+#include "hash.h"
 #include "imgstat.h"
 
 /* Chunks start small (a source may hold thousands of tiny layers) and double up to a size
@@ -155,7 +154,7 @@ size_t rec_dirs_bytes(const struct rec_dirs *d)
 
 static uint32_t dir_hash(uint32_t parent, const char *name, size_t len)
 {
-    return (uint32_t)XXH3_64bits_withSeed(name, len, parent);
+    return hash_name(parent, name, len);
 }
 
 static int grow_buckets(struct rec_dirs *d)

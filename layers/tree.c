@@ -20,8 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
+#include "hash.h"
 #include "tree_impl.h"
 
 /* ------------------------------------------------------------------ errors */
@@ -117,7 +116,7 @@ static int whiteout(struct tree *t, struct err *e, const char *path, enum wh_kin
 static size_t plnk_slot(const struct tree *t, const char *p, size_t len)
 {
     size_t mask = t->plnk_index_cap - 1;
-    for (size_t i = (size_t)XXH3_64bits(p, len) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)hash_key(p, len) & mask;; i = (i + 1) & mask) {
         uint32_t k = t->plnk_index[i];
         if (!k || (t->plnk[k - 1].len == len && memcmp(t->plnk[k - 1].name, p, len) == 0))
             return i;

@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
+#include "hash.h"
 #include "tree_impl.h"
 
 /* A zeroed slot from the free list or the high-water mark; 0 when out of memory. */
@@ -69,7 +68,7 @@ void tree_slabs_free(struct slabs *s)
 
 static uint32_t name_hash(uint32_t parent, const char *name, size_t len)
 {
-    return (uint32_t)XXH3_64bits_withSeed(name, len, parent);
+    return hash_name(parent, name, len); /* keyed: names cannot be picked to collide */
 }
 
 uint32_t tree_lookup(const struct tree *t, uint32_t dir, const char *name, size_t len)

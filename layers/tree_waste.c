@@ -24,8 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
+#include "hash.h"
 #include "tree_impl.h"
 
 #define PN_BITS 12 /* pnodes are kept in chunks of 4096, never moved */
@@ -133,7 +132,7 @@ static void fail(struct waste *w, int code)
 
 static uint32_t pn_hash(uint32_t parent, const char *name, size_t len)
 {
-    return (uint32_t)XXH3_64bits_withSeed(name, len, parent);
+    return hash_name(parent, name, len);
 }
 
 static bool pn_rehash(struct waste *w)
