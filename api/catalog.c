@@ -61,6 +61,11 @@ int imgstat_catalog_open(imgstat_catalog **out, const char *path)
     return rc;
 }
 
+int imgstat_catalog_readonly(const imgstat_catalog *c)
+{
+    return c && c->db && c->db->readonly;
+}
+
 void imgstat_catalog_close(imgstat_catalog *c)
 {
     if (!c)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -336,6 +337,62 @@ static int configure(struct cat_db *d, struct err *e)
     return cat_exec(d, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", e);
 }
 
+/* path as an SQLite URI filename with query q: '%', '?' and '#' escaped (sqlite3_free). */
+static char *uri_of(const char *path, const char *q)
+{
+    size_t n = strlen(path), at = 0;
+    char *u = sqlite3_malloc64(3 * n + strlen(q) + 8);
+    if (!u)
+        return NULL;
+    at += (size_t)sprintf(u, "file:");
+    for (const char *c = path; *c; c++)
+        at += (size_t)(*c == '%' || *c == '?' || *c == '#' ? sprintf(u + at, "%%%02X", *c)
+                                                           : sprintf(u + at, "%c", *c));
+    sprintf(u + at, "?%s", q);
+    return u;
+}
+
+/* Drop the connection of d (its statements too), keeping d. */
+static void disconnect(struct cat_db *d)
+{
+    for (int i = 0; i < d->nstmts; i++)
+        sqlite3_finalize(d->stmts[i].st);
+    d->nstmts = 0;
+    sqlite3_close_v2(d->db);
+    d->db = NULL;
+}
+
+/* The file exists but cannot be written (a read-only file system, or a file not ours to
+ * write): open it to read only, so that what it holds is still answered.  SQLite cannot read
+ * a WAL file without its -shm file, which a read-only file system cannot get: there the file
+ * is opened immutable, which it is while the file system stays read-only.  Nothing is
+ * migrated: only a file of this imgstat's schema is read. */
+static int open_readonly(struct cat_db *d, int busy_ms, struct err *e)
+{
+    struct statvfs sv;
+    bool ro_fs = statvfs(d->path, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+    char *uri = uri_of(d->path, ro_fs ? "immutable=1" : "mode=ro");
+    if (!uri)
+        return err_nomem(e);
+    int rc = sqlite3_open_v2(uri, &d->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    sqlite3_free(uri);
+    if (rc != SQLITE_OK)
+        return cat_fail(d, rc, "open to read only", e);
+    int64_t v = 0;
+    sqlite3_busy_timeout(d->db, busy_ms);
+    int code = schema_version(d, &v, NULL, e);
+    if (code == IMGSTAT_OK && v != CAT_SCHEMA_VERSION)
+        code = err_set(e, IMGSTAT_EINPUT,
+                       "%s: cannot be written, and its schema (%lld) is older than this "
+                       "imgstat's (%d)",
+                       d->path, (long long)v, CAT_SCHEMA_VERSION);
+    if (code == IMGSTAT_OK)
+        code = cat_exec(d, "PRAGMA query_only = ON; PRAGMA foreign_keys = ON;", e);
+    d->readonly = code == IMGSTAT_OK;
+    return code;
+}
+
 int cat_open(struct cat_db **out, const char *path, int busy_ms, struct err *e)
 {
     *out = NULL;
@@ -354,6 +411,10 @@ int cat_open(struct cat_db **out, const char *path, int busy_ms, struct err *e)
     } else if ((code = check_first(d, busy_ms, e)) == IMGSTAT_OK &&
                (code = configure(d, e)) == IMGSTAT_OK) {
         code = migrate(d, e);
+    }
+    if (code != IMGSTAT_OK && access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+        disconnect(d); /* e.g. EROFS: read what the file holds */
+        code = open_readonly(d, busy_ms, e);
     }
     if (code != IMGSTAT_OK) {
         cat_close(d);

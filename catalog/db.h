@@ -45,12 +45,15 @@ struct cat_db {
         sqlite3_stmt *st;
     } stmts[CAT_MAX_STMTS];
     int nstmts;
+    bool readonly; /* opened to read only: the file cannot be written (cat_open) */
 };
 
 /*
  * Open (creating when absent) the catalog file at path and bring its schema to
- * CAT_SCHEMA_VERSION.  busy_ms: how long a statement waits for another writer before it
- * fails as "locked".  On failure *out is NULL and e says why in one line, naming path.
+ * CAT_SCHEMA_VERSION.  A file that exists but cannot be written (a read-only file system) is
+ * opened to read only (d->readonly) when it is of this schema: writes then fail.  busy_ms: how long
+ * a statement waits for another writer before it fails as "locked".  On failure *out is NULL and e
+ * says why in one line, naming path.
  */
 int cat_open(struct cat_db **out, const char *path, int busy_ms, struct err *e);
 void cat_close(struct cat_db *d); /* accepts NULL */

@@ -89,6 +89,7 @@ static void memo_ready(struct memo *m)
     cat_lock(m->db);
     if (load_secret(m, &e) != IMGSTAT_OK)
         memo_fail(m, &e, false);
+    m->read_only |= m->db->readonly; /* a file that cannot be written: lookups only */
     cat_unlock(m->db);
 }
 

@@ -311,6 +311,9 @@ IMGSTAT_API int imgstat_scan_status_parse(const char *name);
 /* Open or create the catalog at path (and its folder); *out is NULL on failure. */
 IMGSTAT_API int imgstat_catalog_open(imgstat_catalog **out, const char *path);
 IMGSTAT_API void imgstat_catalog_close(imgstat_catalog *c);
+/* 1 when the catalog's file could not be written (a read-only file system) and was opened to
+ * read only: queries answer what it holds, additions fail; else 0. */
+IMGSTAT_API int imgstat_catalog_readonly(const imgstat_catalog *c);
 /* The calling thread's last catalog failure, in one line ("" if none). */
 IMGSTAT_API const char *imgstat_catalog_errmsg(const imgstat_catalog *c);
 

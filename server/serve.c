@@ -117,6 +117,10 @@ static int run(struct srv *s, const struct serve_config *cfg, const sigset_t *se
     char why[512], bound[128];
     if (store_open(&s->store, cfg->db, why, sizeof why) != 0)
         return fail(1, "catalog: %s", why);
+    if (store_readonly(s->store))
+        log_line("catalog: %s cannot be written: answering what it holds; what changes in the "
+                 "folders is not recorded (each failure is logged)",
+                 cfg->db);
     struct scanq *q = scanq_start(s, cfg->jobs ? cfg->jobs : SERVE_DEFAULT_JOBS);
     if (!q)
         return fail(1, "cannot start the scan workers");

@@ -57,6 +57,9 @@ struct store;
 /* Open (creating) the catalog file at path. */
 int store_open(struct store **out, const char *path, char *why, size_t cap);
 void store_close(struct store *st);
+/* Was the catalog's file opened to read only (it cannot be written)?  Its images are still
+ * answered; what would change it fails, and is logged. */
+bool store_readonly(struct store *st);
 
 /* ---- the scheduler's side ---- */
 

@@ -113,6 +113,16 @@ int store_open(struct store **out, const char *path, char *why, size_t cap)
     return 0;
 }
 
+bool store_readonly(struct store *st)
+{
+    char why[256];
+    imgstat_catalog *c = take(st, why, sizeof why);
+    bool ro = c && imgstat_catalog_readonly(c);
+    if (c)
+        give(st, c);
+    return ro;
+}
+
 void store_close(struct store *st)
 {
     if (!st)
