@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "top.h"
+#include "topn.h"
 
 /* The --detail JSON's format version, [major, minor] as ncdu's export carries one: the major
  * changes when a key is removed, renamed or changes meaning, the minor when keys are added.
@@ -131,20 +131,20 @@ static void json_identity(FILE *f, imgstat *h)
 static int json_wasted(FILE *f, const struct cli *c, imgstat *h)
 {
     struct topn top;
-    int rc = top_collect(&top, c->top, h, true);
+    int rc = topn_collect(&top, c->top, h, true);
     fputs(", \"wasted_files\": [", f);
     for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
-        const struct big *b = &top.v[i];
+        const struct top_item *b = &top.v[i];
         fputs(i ? ", {\"file_path\": " : "{\"file_path\": ", f);
         json_string(f, b->path, b->len);
         fprintf(f, ", \"copies\": %" PRIu64 ", \"wasted_bytes\": %" PRIu64 ", \"layers\": [",
-                b->copies, b->size);
+                b->copies, b->key);
         for (uint64_t k = 0; k < b->nlayers; k++)
             fprintf(f, "%s%" PRIu32, k ? ", " : "", b->layers[k]);
         fputs("]}", f);
     }
     fputc(']', f);
-    top_free(&top);
+    topn_free(&top);
     return rc;
 }
 
@@ -160,15 +160,15 @@ static int json_detail(FILE *f, const struct cli *c, imgstat *h, const struct im
             t->layer_bytes, wasted_bytes(t), efficiency(t));
     json_layers(f, h, im->nlayers);
     struct topn top;
-    int rc = top_collect(&top, c->top, h, false);
+    int rc = topn_collect(&top, c->top, h, false);
     fputs(", \"largest_files\": [", f);
     for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
         fputs(i ? ", {\"file_path\": " : "{\"file_path\": ", f);
         json_string(f, top.v[i].path, top.v[i].len);
-        fprintf(f, ", \"size\": %" PRIu64 "}", top.v[i].size);
+        fprintf(f, ", \"size\": %" PRIu64 "}", top.v[i].key);
     }
     fputc(']', f);
-    top_free(&top);
+    topn_free(&top);
     if (rc == IMGSTAT_OK)
         rc = json_wasted(f, c, h);
     return rc;
@@ -213,11 +213,11 @@ static void text_name(FILE *f, const char *s)
 static int text_wasted(FILE *f, const struct cli *c, imgstat *h)
 {
     struct topn top;
-    int rc = top_collect(&top, c->top, h, true);
+    int rc = topn_collect(&top, c->top, h, true);
     if (rc == IMGSTAT_OK && top.n)
         fprintf(f, "\n  %10s %6s  %-12s %s\n", "wasted", "copies", "layers", "path");
     for (size_t i = 0; i < top.n && rc == IMGSTAT_OK; i++) {
-        const struct big *w = &top.v[i];
+        const struct top_item *w = &top.v[i];
         char hb[32], layers[16] = "", *at = layers;
         for (uint64_t k = 0; k < w->nlayers; k++) {
             int n = snprintf(at, (size_t)(layers + sizeof layers - at), "%s%" PRIu32, k ? "," : "",
@@ -228,11 +228,11 @@ static int text_wasted(FILE *f, const struct cli *c, imgstat *h)
             }
             at += n;
         }
-        fprintf(f, "  %10s %6" PRIu64 "  %-12s ", human(w->size, hb, sizeof hb), w->copies, layers);
+        fprintf(f, "  %10s %6" PRIu64 "  %-12s ", human(w->key, hb, sizeof hb), w->copies, layers);
         text_bytes(f, w->path, w->len);
         putc('\n', f);
     }
-    top_free(&top);
+    topn_free(&top);
     return rc;
 }
 

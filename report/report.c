@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "report_impl.h"
+#include "topn.h"
 #include "report_page.h"
 
 /* The format of the page's JSON, which the page's script checks (bumped when it changes). */
@@ -221,7 +222,7 @@ static void data_layers(FILE *f, imgstat *h)
 /* ---- the wasted files ------------------------------------------------------------------- */
 
 struct wasted_ctx {
-    struct rtop top;
+    struct topn top;
     uint64_t paths; /* every path with wasted bytes */
 };
 
@@ -229,13 +230,13 @@ static int wasted_add(void *ctx, const struct imgstat_waste *w)
 {
     struct wasted_ctx *c = ctx;
     c->paths++;
-    return rtop_add(&c->top, w->wasted_bytes, w->path, w->path_len, w);
+    return topn_add(&c->top, w->wasted_bytes, w->path, w->path_len, w);
 }
 
 static int data_wasted(FILE *f, imgstat *h, uint64_t top)
 {
     struct wasted_ctx c = {.paths = 0};
-    if (rtop_init(&c.top, top) != IMGSTAT_OK)
+    if (topn_init(&c.top, top) != IMGSTAT_OK)
         return IMGSTAT_ENOMEM;
     int rc = imgstat_wasted_files(h, wasted_add, &c);
     if (rc == IMGSTAT_EUSAGE) /* not opened with IMGSTAT_WASTE */
@@ -243,10 +244,10 @@ static int data_wasted(FILE *f, imgstat *h, uint64_t top)
     else if (rc == IMGSTAT_OK) {
         rj_num(f, ", \"wasted\": {", "paths", c.paths);
         fputs(", \"files\": ", f);
-        rtop_write(f, &c.top, true);
+        report_top_write(f, &c.top, true);
         fputc('}', f);
     }
-    rtop_free(&c.top);
+    topn_free(&c.top);
     return rc == IMGSTAT_EUSAGE ? IMGSTAT_OK : rc;
 }
 

@@ -35,28 +35,10 @@ size_t rj_len(const char *s, size_t len);
  * its digits (the page reads it with BigInt). */
 void rj_u64(FILE *f, uint64_t v);
 
-/* The N first by a key (a file's size, a path's wasted bytes), of equal keys the first in
- * byte-wise path order: a min-heap of N. */
-struct rtop_item {
-    uint64_t key;
-    char *path; /* a copy */
-    size_t len;
-    uint64_t copies; /* wasted paths: copies and layers (a copy) */
-    uint32_t *layers;
-    uint64_t nlayers;
-};
-struct rtop {
-    struct rtop_item *v;
-    size_t n, cap;
-};
-int rtop_init(struct rtop *t, uint64_t cap); /* IMGSTAT_OK or IMGSTAT_ENOMEM */
-/* Keep path (and w's copies and layers, when w is set) if it ranks among the N. */
-int rtop_add(struct rtop *t, uint64_t key, const char *path, size_t len,
-             const struct imgstat_waste *w);
-/* The list as JSON, first first, within half of REPORT_LISTS_BUDGET: [[path, key], ...], or
- * with wasted [[path, copies, key, [layers]], ...]. */
-void rtop_write(FILE *f, struct rtop *t, bool wasted);
-void rtop_free(struct rtop *t);
+/* The list of t (topn.h) as JSON, first first, within half of REPORT_LISTS_BUDGET:
+ * [[path, key], ...], or with wasted [[path, copies, key, [layers]], ...]. */
+struct topn;
+void report_top_write(FILE *f, struct topn *t, bool wasted);
 
 /* The tree the page holds ("tree": {...}) and the largest files ("largest": [...]), from
  * two walks of the final view.  IMGSTAT_OK or a negative code. */

@@ -1,14 +1,15 @@
 /*
- * report_top: the page's lists, the largest files and the most wasted paths: the N first by
- * a key, kept in a min-heap of N while a walk goes by.
+ * report_top: the heap of topn.h, and the page's lists written from it (the largest files,
+ * the most wasted paths).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "report_impl.h"
+#include "topn.h"
 
 /* Does item (key, path) rank below b: a smaller key, or as large and later by path? */
-static bool below(uint64_t key, const char *path, size_t len, const struct rtop_item *b)
+static bool below(uint64_t key, const char *path, size_t len, const struct top_item *b)
 {
     if (key != b->key)
         return key < b->key;
@@ -16,19 +17,19 @@ static bool below(uint64_t key, const char *path, size_t len, const struct rtop_
     return c > 0 || (c == 0 && len > b->len);
 }
 
-static bool item_below(const struct rtop_item *a, const struct rtop_item *b)
+static bool item_below(const struct top_item *a, const struct top_item *b)
 {
     return below(a->key, a->path, a->len, b);
 }
 
-static void swap(struct rtop_item *v, size_t i, size_t j)
+static void swap(struct top_item *v, size_t i, size_t j)
 {
-    struct rtop_item tmp = v[i];
+    struct top_item tmp = v[i];
     v[i] = v[j];
     v[j] = tmp;
 }
 
-static void sift_down(struct rtop_item *v, size_t n, size_t i)
+static void sift_down(struct top_item *v, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
@@ -43,25 +44,25 @@ static void sift_down(struct rtop_item *v, size_t n, size_t i)
     }
 }
 
-int rtop_init(struct rtop *t, uint64_t cap)
+int topn_init(struct topn *t, size_t cap)
 {
-    *t = (struct rtop){calloc(cap ? cap : 1, sizeof *t->v), 0, cap};
+    *t = (struct topn){calloc(cap ? cap : 1, sizeof *t->v), 0, cap};
     return t->v ? IMGSTAT_OK : IMGSTAT_ENOMEM;
 }
 
-static void item_free(struct rtop_item *it)
+static void item_free(struct top_item *it)
 {
     free(it->path);
     free(it->layers);
 }
 
-int rtop_add(struct rtop *t, uint64_t key, const char *path, size_t len,
+int topn_add(struct topn *t, uint64_t key, const char *path, size_t len,
              const struct imgstat_waste *w)
 {
     if (!t->cap || (t->n == t->cap && !below(t->v[0].key, t->v[0].path, t->v[0].len,
-                                             &(struct rtop_item){key, (char *)path, len, 0, 0, 0})))
+                                             &(struct top_item){key, (char *)path, len, 0, 0, 0})))
         return IMGSTAT_OK;
-    struct rtop_item it = {key, malloc(len + 1), len, w ? w->copies : 0, NULL, w ? w->nlayers : 0};
+    struct top_item it = {key, malloc(len + 1), len, w ? w->copies : 0, NULL, w ? w->nlayers : 0};
     if (w)
         it.layers = malloc((w->nlayers ? w->nlayers : 1) * sizeof *it.layers);
     if (!it.path || (w && !it.layers)) {
@@ -90,13 +91,37 @@ static int first_cmp(const void *a, const void *b)
     return item_below(a, b) ? 1 : item_below(b, a) ? -1 : 0;
 }
 
-void rtop_write(FILE *f, struct rtop *t, bool wasted)
+void topn_sort(struct topn *t)
 {
     qsort(t->v, t->n, sizeof *t->v, first_cmp);
+}
+
+static int file_add(void *ctx, const char *path, uint64_t len, uint64_t size)
+{
+    return topn_add(ctx, size, path, (size_t)len, NULL);
+}
+
+static int waste_add(void *ctx, const struct imgstat_waste *w)
+{
+    return topn_add(ctx, w->wasted_bytes, w->path, w->path_len, w);
+}
+
+int topn_collect(struct topn *t, size_t n, imgstat *h, bool wasted)
+{
+    int rc = topn_init(t, n);
+    if (rc == IMGSTAT_OK)
+        rc = wasted ? imgstat_wasted_files(h, waste_add, t) : imgstat_files(h, file_add, t);
+    topn_sort(t);
+    return rc;
+}
+
+void report_top_write(FILE *f, struct topn *t, bool wasted)
+{
+    topn_sort(t);
     size_t spent = 0;
     fputc('[', f);
     for (size_t i = 0; i < t->n; i++) {
-        const struct rtop_item *it = &t->v[i];
+        const struct top_item *it = &t->v[i];
         if ((spent += rj_len(it->path, it->len) + 40) > REPORT_LISTS_BUDGET / 2)
             break; /* only crafted paths of kilobytes get here */
         fputs(i ? ", [" : "[", f);
@@ -118,7 +143,7 @@ void rtop_write(FILE *f, struct rtop *t, bool wasted)
     fputc(']', f);
 }
 
-void rtop_free(struct rtop *t)
+void topn_free(struct topn *t)
 {
     for (size_t i = 0; i < t->n; i++)
         item_free(&t->v[i]);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report_impl.h"
+#include "topn.h"
 
 struct cand {
     uint64_t bytes, cost;
@@ -23,7 +24,7 @@ struct survey {
     struct cand *heap; /* min-heap by bytes of at most REPORT_MAX_NODES */
     size_t n;
     uint64_t nodes, cost; /* of every directory and file */
-    struct rtop largest;
+    struct topn largest;
 };
 
 /* One node's JSON in the tree: its name and four figures with their separators. */
@@ -74,7 +75,7 @@ static int survey_node(void *ctx, const struct imgstat_node *v)
     s->nodes++;
     s->cost += c.cost;
     cand_push(s, c);
-    return v->type == IMGSTAT_NODE_FILE ? rtop_add(&s->largest, v->size, v->path, v->path_len, NULL)
+    return v->type == IMGSTAT_NODE_FILE ? topn_add(&s->largest, v->size, v->path, v->path_len, NULL)
                                         : 0;
 }
 
@@ -199,7 +200,7 @@ int report_tree(FILE *f, imgstat *h, uint64_t top)
 {
     struct survey s = {malloc(REPORT_MAX_NODES * sizeof *s.heap), 0, 0, 0, {0}};
     struct picker p = {0};
-    int rc = s.heap ? rtop_init(&s.largest, top) : IMGSTAT_ENOMEM;
+    int rc = s.heap ? topn_init(&s.largest, top) : IMGSTAT_ENOMEM;
     if (rc == IMGSTAT_OK)
         rc = imgstat_walk(h, survey_node, &s);
     if (rc == IMGSTAT_OK) {
@@ -209,13 +210,13 @@ int report_tree(FILE *f, imgstat *h, uint64_t top)
     if (rc == IMGSTAT_OK) {
         write_held(f, &p, s.nodes);
         fputs(", \"largest\": ", f);
-        rtop_write(f, &s.largest, false);
+        report_top_write(f, &s.largest, false);
     }
     for (size_t i = 0; i < p.n; i++)
         free(p.v[i].name);
     free(p.v);
     free(p.open);
     free(s.heap);
-    rtop_free(&s.largest);
+    topn_free(&s.largest);
     return rc;
 }
