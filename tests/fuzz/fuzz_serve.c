@@ -228,6 +228,17 @@ static int parse(const uint8_t *data, size_t size, char *buf, struct srv_request
     return 0;
 }
 
+/* Does rq carry a valid signature or token? */
+static bool authed(const struct srv_request *rq)
+{
+    char why[256];
+    struct target t;
+    bool ok = target_parse(rq->uri, rq->uri_len, &t, why, sizeof why) == 0 &&
+              auth_check(S.auth, rq, &t, why, sizeof why);
+    target_free(&t);
+    return ok;
+}
+
 static void check_reply(const struct srv_request *rq, const struct srv_reply *rp)
 {
     static const unsigned known[] = {200, 301, 400, 401, 403, 404, 405, 409, 414, 431, 500, 503};
@@ -249,12 +260,7 @@ static void check_reply(const struct srv_request *rq, const struct srv_reply *rp
         FZ_CHECK(!strncmp(rp->body.p, "<!DOCTYPE html>", 15) && rp->policy &&
                      !strncmp(rp->content_type, "text/html", 9),
                  "a page that is no page");
-        char why[256];
-        struct target t;
-        bool authed = target_parse(rq->uri, rq->uri_len, &t, why, sizeof why) == 0 &&
-                      auth_check(S.auth, rq, &t, why, sizeof why);
-        target_free(&t);
-        FZ_CHECK(authed, "a page without authentication: %s", rq->uri);
+        FZ_CHECK(authed(rq), "a page without authentication: %s", rq->uri);
         return;
     }
     FZ_CHECK(rp->body.p[0] == '{' && rp->body.p[rp->body.len - 1] == '}', "%s", rp->body.p);
@@ -265,12 +271,7 @@ static void check_reply(const struct srv_request *rq, const struct srv_reply *rp
     FZ_CHECK(rp->status != 500, "an internal error: %s", rp->body.p);
     if (rp->status == 200 &&
         (rp->endpoint == EP_STATS || rp->endpoint == EP_FILES || rp->endpoint == EP_LOCAL)) {
-        char why[256];
-        struct target t;
-        bool authed = target_parse(rq->uri, rq->uri_len, &t, why, sizeof why) == 0 &&
-                      auth_check(S.auth, rq, &t, why, sizeof why);
-        target_free(&t);
-        FZ_CHECK(authed, "200 without authentication: %s", rq->uri);
+        FZ_CHECK(authed(rq), "200 without authentication: %s", rq->uri);
     }
 }
 
