@@ -34,30 +34,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
-
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-except ImportError:
-    # Debian's python3-selenium is /usr/bin/python3's; meson may have found another python
-    if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") and \
-            subprocess.run(["/usr/bin/python3", "-c", "import selenium"],
-                           capture_output=True).returncode == 0:
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("SKIP: python3-selenium is not installed")
-    sys.exit(77)
-if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
-    print("SKIP: chromium or chromium-driver is not installed")
-    sys.exit(77)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
+from browser import By, Keys, browser, errors, shot  # noqa: E402 (exits 77 without Chromium)
+from browser import load as load_url  # noqa: E402
 from testlib import finish, ok  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
@@ -176,31 +158,18 @@ def hostile_image(path):
 
 # ---- the page -------------------------------------------------------------------------
 
-def browser():
-    o = Options()
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="imgstat-chromium-"),
-              "--window-size=1280,1400"):
-        o.add_argument(a)
-    o.binary_location = CHROMIUM
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(DRIVER), options=o)
+
+
+
+
 
 
 def load(d, html):
-    d.get("file://" + html)
-    for _ in range(200):
-        state = d.execute_script("var e = document.documentElement;"
-                                 "return [e.dataset.ready || null, e.dataset.error || null];")
-        if state[0] or state[1]:
-            return state
-        time.sleep(0.05)
-    return [None, "timed out"]
+    return load_url(d, "file://" + html)
 
 
-def errors(d):
-    return [e for e in d.get_log("browser") if e.get("level") in ("SEVERE", "ERROR")]
+def screenshot(d, name):
+    shot(d, SHOTS, name)
 
 
 def js(d, script, *args):
@@ -326,13 +295,6 @@ def check_search(name, d, det):
     box.clear()
 
 
-def screenshot(d, name):
-    os.makedirs(SHOTS, exist_ok=True)
-    js(d, "window.scrollTo(0, 0);")
-    h = js(d, "return document.documentElement.scrollHeight;")
-    d.set_window_size(1280, min(max(h + 200, 900), 6000))
-    d.save_screenshot(os.path.join(SHOTS, name + ".png"))
-    d.set_window_size(1280, 1400)
 
 
 def du_figures(path, args):

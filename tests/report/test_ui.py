@@ -31,28 +31,11 @@ import sys
 import tempfile
 import time
 
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-except ImportError:
-    if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") and \
-            subprocess.run(["/usr/bin/python3", "-c", "import selenium"],
-                           capture_output=True).returncode == 0:
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("SKIP: python3-selenium is not installed")
-    sys.exit(77)
-if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
-    print("SKIP: chromium or chromium-driver is not installed")
-    sys.exit(77)
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
+sys.path.insert(0, HERE)
+from browser import By, Keys, browser, drawn, errors, load, shot  # noqa: E402 (77 without it)
 from testlib import answer, finish, ok  # noqa: E402
 from serverlib import Server  # noqa: E402
 import imgref  # noqa: E402
@@ -77,39 +60,12 @@ def expected():
     return out
 
 
-def browser():
-    o = Options()
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="imgstat-chromium-"),
-              "--window-size=1280,900"):
-        o.add_argument(a)
-    o.binary_location = CHROMIUM
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(DRIVER), options=o)
 
 
-def load(d, url):
-    d.get(url)
-    for _ in range(200):
-        state = d.execute_script("var e = document.documentElement;"
-                                 "return [e.dataset.ready || null, e.dataset.error || null];")
-        if state[0] or state[1]:
-            return state
-        time.sleep(0.05)
-    return [None, "timed out"]
 
 
-def errors(d):
-    return [e for e in d.get_log("browser") if e.get("level") in ("SEVERE", "ERROR")]
 
 
-def shot(d, name):
-    os.makedirs(SHOTS, exist_ok=True)
-    h = d.execute_script("return document.documentElement.scrollHeight;")
-    d.set_window_size(1280, min(max(h + 150, 600), 4000))
-    d.save_screenshot(os.path.join(SHOTS, name + ".png"))
-    d.set_window_size(1280, 900)
 
 
 def table(d):
@@ -174,7 +130,7 @@ def check_index(d, s, want, folder):
     ok("index: no element of a name's markup", d.execute_script(
         "return document.querySelectorAll('img, [onerror]').length;") == 0)
     ok("index: nothing of it ran", d.title == "imgstat catalog", d.title)
-    shot(d, "ui-index")
+    shot(d, SHOTS, "ui-index")
 
 
 def header(d, col):
@@ -207,13 +163,7 @@ def check_sort(d):
 
 def check_report(d, s, image_id, fname, files, size, folder):
     d.find_element(By.CSS_SELECTOR, 'a[href="images/%s"]' % image_id[7:]).click()
-    state = [None, None]
-    for _ in range(200):
-        state = d.execute_script("var e = document.documentElement;"
-                                 "return [e.dataset.ready || null, e.dataset.error || null];")
-        if state[0] or state[1]:
-            break
-        time.sleep(0.05)
+    state = drawn(d)
     ok("report via the index: drawn at images/HEX",
        state[0] and state[1] is None and d.current_url.endswith("/ui/images/" + image_id[7:]),
        repr((state, d.current_url)))
@@ -224,7 +174,7 @@ def check_report(d, s, image_id, fname, files, size, folder):
     ok("report via the index: totals of the independent answer",
        (shown.get("total_files_num"), shown.get("total_files_size")) == (str(files), str(size)),
        shown)
-    shot(d, "ui-image")
+    shot(d, SHOTS, "ui-image")
     _, _, served = s.get("/ui/images/" + image_id[7:])
     out = os.path.join(os.path.dirname(folder), "page.html")
     p = subprocess.run([BIN, "report", "--no-cache", "-o", out, os.path.join(folder, fname)],
