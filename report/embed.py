@@ -4,6 +4,9 @@ JSON goes, and its Content-Security-Policy as a string (report_page.h).
 
 usage: embed.py NAME page.html page.css page.js OUT.c
 
+common.css (before page.css) and common.js (at page.js's "/* @COMMON@ */") are the parts
+both pages share; they are read from embed.py's folder.
+
 writes NAME_head, NAME_tail (with their _len) and NAME_csp.  The policy, in the page's
 <meta http-equiv="Content-Security-Policy">, names the sha256 of the inlined script and
 style, so a browser runs that script and applies that style and nothing else: no other
@@ -12,8 +15,12 @@ same policy, for a server to send as a header too.
 """
 import base64
 import hashlib
+import os
 import re
 import sys
+
+
+COMMON_MARK = "/* @COMMON@ */"
 
 
 def csp_hash(text):
@@ -31,9 +38,17 @@ def c_array(name, data):
 
 def main(argv):
     name, html, css, js, out = argv[1:6]
+    here = os.path.dirname(os.path.abspath(__file__))
     page = open(html, encoding="utf-8").read()
-    style = open(css, encoding="utf-8").read()
+    # what both pages are drawn with: common.css before the page's own, common.js at the
+    # page's marker inside its function
+    style = (open(os.path.join(here, "common.css"), encoding="utf-8").read() +
+             open(css, encoding="utf-8").read())
     script = open(js, encoding="utf-8").read()
+    if script.count(COMMON_MARK) != 1:
+        raise SystemExit("embed.py: %s must hold %s once" % (js, COMMON_MARK))
+    script = script.replace(COMMON_MARK,
+                            open(os.path.join(here, "common.js"), encoding="utf-8").read().strip())
     # the inlined text must not end its own element, nor open a comment the parser would read
     if re.search(r"</script|<!--", script, re.I) or re.search(r"</style", style, re.I):
         raise SystemExit("embed.py: %s or %s would end its element early" % (js, css))

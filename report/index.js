@@ -7,27 +7,7 @@
   var DATA_VERSION = 1;
   /* The order of "Scan status" ascending: what needs a look first. */
   var STATUS_ORDER = ["failed", "scanning", "waiting_for_scan", "success"];
-
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  /* Figures above 2^53 arrive as strings of digits: exact with BigInt, sorted as numbers. */
-  function num(v) { return typeof v === "string" ? Number(v) : v; }
-  function exact(v) { return (typeof v === "string" ? BigInt(v) : v).toLocaleString("en-US"); }
-
-  /* As imgstat --format text and the report: powers of 1024, one decimal. */
-  var UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  function human(v) {
-    var d = num(v), u = 0;
-    while (d >= 1024 && u < UNITS.length - 1) { d /= 1024; u++; }
-    return u ? d.toFixed(1) + " " + UNITS[u] : d.toFixed(0) + " B";
-  }
+  /* @COMMON@ */
 
   function two(n) { return (n < 10 ? "0" : "") + n; }
   function when(ms) {
@@ -36,24 +16,8 @@
       two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
   }
 
-  function fail(msg) {
-    var f = $("failure");
-    f.hidden = false;
-    f.textContent = "This page could not be drawn: " + msg;
-    document.documentElement.dataset.error = msg;
-  }
-
-  var D;
-  try {
-    D = JSON.parse($("imgstat-data").textContent);
-  } catch (e) {
-    fail("its data is not JSON (" + e.message + ")");
-    return;
-  }
-  if (!D || D.version !== DATA_VERSION) {
-    fail("its data is of another version");
-    return;
-  }
+  var D = pageData(DATA_VERSION);
+  if (!D) return;
 
   /* ---- the cells --------------------------------------------------------------------- */
 

@@ -11,22 +11,9 @@
   var INSIDE_BUDGET = 4000; /* ... and at most so many in one view ... */
   var INSIDE_HOPS = 12;    /* ... nor deeper than this, chains of one directory included */
   var MAX_RESULTS = 50;
+  /* @COMMON@ */
 
-  function $(id) { return document.getElementById(id); }
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  /* Figures above 2^53 arrive as strings of digits: exact with BigInt, drawn as numbers. */
-  function num(v) { return typeof v === "string" ? Number(v) : v; }
-  function exact(v) {
-    return (typeof v === "string" ? BigInt(v) : v).toLocaleString("en-US");
-  }
-  /* Exact sums and differences of such figures. */
+  /* Exact sums and differences of figures, those above 2^53 as strings of digits. */
   var LIMIT = 9007199254740992;
   function norm(big) { return big <= BigInt(LIMIT) ? Number(big) : big.toString(); }
   function plus(a, b) {
@@ -38,13 +25,6 @@
     return norm(BigInt(a) - BigInt(b));
   }
 
-  /* As imgstat --format text: powers of 1024, one decimal. */
-  var UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-  function human(v) {
-    var d = num(v), u = 0;
-    while (d >= 1024 && u < UNITS.length - 1) { d /= 1024; u++; }
-    return u ? d.toFixed(1) + " " + UNITS[u] : d.toFixed(0) + " B";
-  }
   function bytesTitle(v) { return exact(v) + " bytes"; }
   function count(v, one, many) { return exact(v) + " " + (num(v) === 1 ? one : many); }
 
@@ -57,24 +37,8 @@
     return e;
   }
 
-  function fail(msg) {
-    var f = $("failure");
-    f.hidden = false;
-    f.textContent = "This page could not be drawn: " + msg;
-    document.documentElement.dataset.error = msg;
-  }
-
-  var D;
-  try {
-    D = JSON.parse($("imgstat-data").textContent);
-  } catch (e) {
-    fail("its data is not JSON (" + e.message + ")");
-    return;
-  }
-  if (!D || D.version !== DATA_VERSION) {
-    fail("its data is of another version");
-    return;
-  }
+  var D = pageData(DATA_VERSION);
+  if (!D) return;
 
   /* ---- identity ---------------------------------------------------------------------- */
 
