@@ -32,56 +32,11 @@
 #include "source.h"
 #include "tree.h"
 
+#include "ents.h"
+
 /* ------------------------------------------------------------------ the table's vocabulary */
 
-struct ent {
-    uint8_t type; /* enum ent_type; 0 ends a layer */
-    const char *path;
-    uint64_t size;
-    const char *link;
-};
-
-#define F(p, n)                                                                                    \
-    {                                                                                              \
-        ENT_REG, (p), (n), NULL                                                                    \
-    }
-#define WH(p)                                                                                      \
-    {                                                                                              \
-        ENT_REG, (p), 0, NULL                                                                      \
-    } /* whiteouts are empty regular files in docker's tars */
-#define D(p)                                                                                       \
-    {                                                                                              \
-        ENT_DIR, (p), 0, NULL                                                                      \
-    }
-#define SL(p, t)                                                                                   \
-    {                                                                                              \
-        ENT_SYMLINK, (p), 0, (t)                                                                   \
-    }
-#define HL(p, t)                                                                                   \
-    {                                                                                              \
-        ENT_HARDLINK, (p), 0, (t)                                                                  \
-    }
-#define CHR(p)                                                                                     \
-    {                                                                                              \
-        ENT_CHR, (p), 0, NULL                                                                      \
-    }
-#define BLK(p)                                                                                     \
-    {                                                                                              \
-        ENT_BLK, (p), 0, NULL                                                                      \
-    }
-#define FIFO(p)                                                                                    \
-    {                                                                                              \
-        ENT_FIFO, (p), 0, NULL                                                                     \
-    }
-#define SOCK(p)                                                                                    \
-    {                                                                                              \
-        ENT_OTHER, (p), 0, NULL                                                                    \
-    }
-
-#define LAYER(...) ((const struct ent[]){__VA_ARGS__, {0}})
-#define EMPTY_LAYER ((const struct ent[]){{0}})
-#define LAYERS(...) ((const struct ent *const[]){__VA_ARGS__, NULL})
-#define NO_LAYERS ((const struct ent *const[]){NULL})
+/* struct ent, F() ... LAYERS(): ents.h */
 
 enum mode { M_DIRECT = 1, M_PAX = 2, M_GNU = 4, M_USTAR = 8 };
 #define M_DEFAULT (M_DIRECT | M_PAX | M_GNU)
@@ -892,23 +847,7 @@ static void verify(const struct row *r, const char *mode, int rc, const struct e
 
 static int run_direct(const struct row *r, struct tree *t, struct err *e)
 {
-    for (const struct ent *const *l = r->layers; *l; l++) {
-        tree_begin_layer(t);
-        for (const struct ent *x = *l; x->type; x++) {
-            struct layer_entry le = {
-                .path = x->path,
-                .path_len = strlen(x->path),
-                .link = x->link,
-                .link_len = x->link ? strlen(x->link) : 0,
-                .size = x->type == ENT_REG ? x->size : 0,
-                .type = x->type,
-            };
-            int rc = tree_apply(t, &le, e);
-            if (rc != IMGSTAT_OK)
-                return rc;
-        }
-    }
-    return IMGSTAT_OK;
+    return ents_feed(t, r->layers, e);
 }
 
 /* Sizes above this are written as pax sparse files holding 3 data bytes (EC46, EC49). */

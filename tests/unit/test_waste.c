@@ -21,31 +21,9 @@
 #include "imgstat.h"
 #include "tree.h"
 
-struct ent {
-    uint8_t type; /* enum ent_type; 0 ends a layer */
-    const char *path;
-    uint64_t size;
-    const char *link;
-};
+#include "ents.h"
 
-#define F(p, n)                                                                                    \
-    {                                                                                              \
-        ENT_REG, (p), (n), NULL                                                                    \
-    }
-#define D(p)                                                                                       \
-    {                                                                                              \
-        ENT_DIR, (p), 0, NULL                                                                      \
-    }
-#define SL(p, t)                                                                                   \
-    {                                                                                              \
-        ENT_SYMLINK, (p), 0, (t)                                                                   \
-    }
-#define HL(p, t)                                                                                   \
-    {                                                                                              \
-        ENT_HARDLINK, (p), 0, (t)                                                                  \
-    }
-#define LAYER(...) ((const struct ent[]){__VA_ARGS__, {0}})
-#define LAYERS(...) ((const struct ent *const[]){__VA_ARGS__, NULL})
+/* struct ent, F() ... LAYERS(): ents.h */
 
 struct row {
     const char *name;
@@ -116,21 +94,8 @@ static const struct row rows[] = {
 
 static int feed(struct tree *t, const struct row *r, struct err *e)
 {
-    for (const struct ent *const *l = r->layers; *l; l++) {
-        tree_begin_layer(t);
-        for (const struct ent *x = *l; x->type; x++) {
-            struct layer_entry le = {x->path,
-                                     strlen(x->path),
-                                     x->link,
-                                     x->link ? strlen(x->link) : 0,
-                                     x->type == ENT_REG ? x->size : 0,
-                                     x->type};
-            int rc = tree_apply(t, &le, e);
-            if (rc != IMGSTAT_OK)
-                return rc;
-        }
-    }
-    return tree_end(t, e);
+    int rc = ents_feed(t, r->layers, e);
+    return rc != IMGSTAT_OK ? rc : tree_end(t, e);
 }
 
 /* The wasted paths, as the rows write them, sorted. */
