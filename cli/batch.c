@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include "batch.h"
 
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +56,7 @@ static int scan_one(const struct batch *b, imgstat *h, struct job *j, FILE *f)
     cache_warn(imgstat_cache_warning(h));
     if (figures_check(b->c, h, &t, why, sizeof why)) /* never a wrapped figure (C4) */
         return scan_failed(b, h, j, f, why);
-    if (imgstat_warning(h)) /* as for one image (main.c's check_scan), naming the input */
-        fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", j->input,
-                imgstat_warning(h), t.warnings);
+    scan_warning(j->input, h, &t); /* as for one image, naming the input */
     if (report_stats(f, b->c, h, &t, j->input) != IMGSTAT_OK)
         return EXIT_ERROR;
     return gates(b->c, j->input, &t);

@@ -2,7 +2,6 @@
  * imgstat: parse the command line, then run the command: open the image, scan it, write
  * the report (or serve, record, show the memo: their own files).
  */
-#include <inttypes.h>
 #include <locale.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -111,9 +110,7 @@ static int check_scan(const struct cli *c, imgstat *h, const struct imgstat_tota
         fprintf(stderr, "imgstat: %s: %s\n", c->input, why); /* never a wrapped figure */
         return EXIT_ERROR;
     }
-    if (imgstat_warning(h))
-        fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", c->input,
-                imgstat_warning(h), t->warnings);
+    scan_warning(c->input, h, t);
     return EXIT_OK;
 }
 

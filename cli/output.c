@@ -495,3 +495,10 @@ int gates(const struct cli *c, const char *input, const struct imgstat_totals *t
     }
     return rc;
 }
+
+void scan_warning(const char *input, imgstat *h, const struct imgstat_totals *t)
+{
+    if (imgstat_warning(h))
+        fprintf(stderr, "imgstat: %s: warning: %s (%" PRIu64 " in all)\n", input,
+                imgstat_warning(h), t->warnings);
+}

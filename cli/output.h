@@ -40,6 +40,9 @@ int report_files(const struct cli *c, imgstat *h);
 uint64_t wasted_bytes(const struct imgstat_totals *t);
 double efficiency(const struct imgstat_totals *t);
 
+/* The scan's warning, if it has one, on stderr: "imgstat: INPUT: warning: ... (N in all)". */
+void scan_warning(const char *input, imgstat *h, const struct imgstat_totals *t);
+
 /* C4: whether every figure this report and its gates print or compare fits (the library
  * gives IMGSTAT_TOO_BIG for one that does not): 0, or 1 with a one-line reason in msg. */
 int figures_check(const struct cli *c, imgstat *h, const struct imgstat_totals *t, char *msg,
