@@ -8,7 +8,6 @@
 
 #include <xxhash.h>
 
-static uint64_t drawn;
 static _Atomic uint64_t secret; /* 0 until drawn: one relaxed load a hash after that */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -22,8 +21,7 @@ static void draw(void)
         s = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)ts.tv_sec << 32 ^
             (uint64_t)getpid();
     }
-    drawn = s ? s : 0x9E3779B97F4A7C15ull;
-    atomic_store(&secret, drawn);
+    atomic_store(&secret, s ? s : 0x9E3779B97F4A7C15ull);
 }
 
 uint64_t hash_secret(void)
@@ -32,7 +30,7 @@ uint64_t hash_secret(void)
     if (s)
         return s;
     pthread_once(&once, draw);
-    return drawn;
+    return atomic_load(&secret);
 }
 
 uint32_t hash_name(uint32_t parent, const char *name, size_t len)
